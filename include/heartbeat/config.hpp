@@ -23,9 +23,9 @@ enum class detector_kind {
 
 // Hayashibara et al., "The phi accrual failure detector" (2004), as tuned by Akka/Cassandra.
 struct phi_accrual_config {
-    double suspect_threshold = 3.0;          // phi at which the peer becomes suspect
-    double dead_threshold = 8.0;             // phi at which the peer is declared dead
-    std::size_t window_size = 200;           // inter-arrival samples kept (fixed memory)
+    double suspect_threshold = 3.0;                 // phi at which the peer becomes suspect
+    double dead_threshold = 8.0;                    // phi at which the peer is declared dead
+    std::size_t window_size = 200;                  // inter-arrival samples kept (fixed memory)
     duration min_std_deviation = milliseconds(100); // floor so a very regular peer is not
                                                     // declared dead by a tiny hiccup
     duration acceptable_pause = milliseconds(0);    // added to the mean: tolerated extra gap
@@ -38,12 +38,12 @@ struct phi_accrual_config {
 // and the verdict is never issued before `interval + max_missed * pong_timeout` of silence
 // (the silence budget), not counting time our own process was stalled.
 struct monitor_config {
-    duration interval = seconds(2);          // inbound silence after which a ping is sent
-    double jitter = 0.1;                     // fraction: each quiet period is interval*(1±jitter)
-    duration pong_timeout = seconds(2);      // time after a ping is written for its reply
-    unsigned max_missed = 3;                 // consecutive unanswered pings => dead
+    duration interval = seconds(2);     // inbound silence after which a ping is sent
+    double jitter = 0.1;                // fraction: each quiet period is interval*(1±jitter)
+    duration pong_timeout = seconds(2); // time after a ping is written for its reply
+    unsigned max_missed = 3;            // consecutive unanswered pings => dead
     liveness_mode liveness = liveness_mode::any_inbound;
-    bool adaptive_pong_timeout = false;      // use max(pong_timeout_floor, srtt + 4*rttvar)
+    bool adaptive_pong_timeout = false; // use max(pong_timeout_floor, srtt + 4*rttvar)
     duration pong_timeout_floor = milliseconds(200);
     duration stall_tolerance = milliseconds(250); // a timer this late means our process stalled
     detector_kind detector = detector_kind::missed_count;
@@ -67,7 +67,7 @@ struct backoff_config {
 // Failover across an ordered endpoint list and failback to a more preferred one.
 struct endpoint_policy_config {
     bool failback = true;
-    unsigned healthy_probes = 3; // consecutive good probes before failing back
+    unsigned healthy_probes = 3;      // consecutive good probes before failing back
     duration min_dwell = seconds(10); // minimum time on the current endpoint before failback
 };
 

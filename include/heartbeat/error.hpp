@@ -7,22 +7,22 @@ namespace heartbeat {
 
 enum class error {
     // Verdicts and session endings.
-    peer_dead = 1,          // heartbeat budget exhausted: the peer stopped answering
-    peer_closed = 2,        // the peer closed the connection (CLOSE frame or EOF)
-    too_many_pings = 3,     // the peer pinged faster than our minimum interval, repeatedly
-    session_closed = 4,     // close() was called locally
+    peer_dead = 1,      // heartbeat budget exhausted: the peer stopped answering
+    peer_closed = 2,    // the peer closed the connection (CLOSE frame or EOF)
+    too_many_pings = 3, // the peer pinged faster than our minimum interval, repeatedly
+    session_closed = 4, // close() was called locally
     // Configuration.
     invalid_config = 10, // a config field is out of range (the log names the field)
     // Wire protocol violations (each closes the session cleanly).
-    frame_too_large = 20,      // length field above the configured maximum
-    unknown_frame_type = 21,   // type byte not in the native protocol
-    malformed_frame = 22,      // payload does not match its type's layout
-    truncated_frame = 23,      // stream ended in the middle of a frame
-    unexpected_pong = 24,      // a pong for a ping we never sent
-    data_before_hello = 25,    // any frame other than HELLO before the handshake
-    unsupported_version = 26,  // HELLO with a protocol version we do not speak
+    frame_too_large = 20,       // length field above the configured maximum
+    unknown_frame_type = 21,    // type byte not in the native protocol
+    malformed_frame = 22,       // payload does not match its type's layout
+    truncated_frame = 23,       // stream ended in the middle of a frame
+    unexpected_pong = 24,       // a pong for a ping we never sent
+    data_before_hello = 25,     // any frame other than HELLO before the handshake
+    unsupported_version = 26,   // HELLO with a protocol version we do not speak
     incompatible_interval = 27, // the two sides' interval ranges do not overlap
-    handshake_timeout = 28,    // HELLO did not arrive in time
+    handshake_timeout = 28,     // HELLO did not arrive in time
     // Client supervisor.
     all_endpoints_failed = 40, // give-up rule fired
     connect_timeout = 41,      // one connect attempt took too long

@@ -13,6 +13,10 @@ public:
 
     // The peer showed life (an inbound frame, or a pong in pong-only mode).
     virtual void record_alive(time_point now) = 0;
+    // Other evidence of life that is not a heartbeat sample (application data in any_inbound
+    // mode): it proves the peer alive but its timing says nothing about the heartbeat cadence,
+    // so detectors that model inter-arrival times must not learn from it.
+    virtual void record_activity(time_point now) { record_alive(now); }
     // A ping's reply deadline passed.
     virtual void record_missed(time_point now) = 0;
     // Shift internal timestamps forward: `lag` of our own process stall is not the peer's fault.
