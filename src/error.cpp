@@ -38,6 +38,8 @@ const char* name_of(error e) noexcept {
         return "incompatible_interval";
     case error::handshake_timeout:
         return "handshake_timeout";
+    case error::message_too_large:
+        return "message_too_large";
     case error::all_endpoints_failed:
         return "all_endpoints_failed";
     case error::connect_timeout:
@@ -81,6 +83,8 @@ public:
             return "heartbeat interval ranges do not overlap";
         case error::handshake_timeout:
             return "HELLO not received in time";
+        case error::message_too_large:
+            return "inbound message above the configured maximum";
         case error::all_endpoints_failed:
             return "all endpoints failed: give-up rule reached";
         case error::connect_timeout:

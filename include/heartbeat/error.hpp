@@ -23,6 +23,7 @@ enum class error {
     unsupported_version = 26,   // HELLO with a protocol version we do not speak
     incompatible_interval = 27, // the two sides' interval ranges do not overlap
     handshake_timeout = 28,     // HELLO did not arrive in time
+    message_too_large = 29,     // reassembled DATA message above the configured maximum
     // Client supervisor.
     all_endpoints_failed = 40, // give-up rule fired
     connect_timeout = 41,      // one connect attempt took too long

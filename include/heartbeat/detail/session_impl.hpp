@@ -1,0 +1,953 @@
+#pragma once
+// Implementation of basic_session<Stream>. Included by src/session_instantiations.cpp for the
+// stock streams; include it yourself (once, in one .cpp) to instantiate a session over your own
+// stream type: `template class heartbeat::basic_session<my_stream>;`.
+#include <heartbeat/frame_codec.hpp>
+#include <heartbeat/session.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <array>
+#include <span>
+#include <type_traits>
+#include <variant>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+namespace heartbeat {
+namespace detail {
+
+// Counters readable from any thread. Relaxed atomics for the per-frame counters; a mutex for
+// the rarely-changing rest (state, RTT), updated only when they change.
+struct session_shared_stats {
+    std::atomic<std::uint64_t> bytes_sent{0}, bytes_received{0}, frames_sent{0}, frames_received{0},
+        messages_sent{0}, messages_received{0}, peer_acked{0}, pings_answered{0}, ping_strikes{0},
+        slow_downs_sent{0}, slow_downs_received{0}, events_dropped{0};
+    std::atomic<std::size_t> queued_send_bytes{0}, queued_receive_bytes{0};
+    mutable std::mutex mutex;
+    peer_state state = peer_state::connecting;
+    unsigned missed = 0;
+    duration interval{};
+    duration pong_timeout{};
+    rtt_snapshot rtt{};
+    monitor_counters heartbeat{};
+};
+
+inline std::uint64_t now_us(time_point t) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
+inline std::uint32_t to_ms32(duration d) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    return static_cast<std::uint32_t>(std::clamp<long long>(ms, 0, 0xFFFFFFFFLL));
+}
+
+template <class Stream>
+auto& lowest_layer_of(Stream& s) {
+    if constexpr (requires { s.lowest_layer(); })
+        return s.lowest_layer();
+    else
+        return s;
+}
+
+template <class Socket>
+void apply_tcp_keepalive(Socket& socket, const session_config& config) {
+    if constexpr (std::is_same_v<typename Socket::protocol_type, boost::asio::ip::tcp>) {
+        if (!config.tcp_keepalive || !socket.is_open())
+            return;
+        const auto& hb = config.heartbeat;
+        const auto secs = [](duration d) {
+            return static_cast<int>(
+                std::max<long long>(1, std::chrono::ceil<std::chrono::seconds>(d).count()));
+        };
+        boost::system::error_code ignored;
+        socket.set_option(boost::asio::socket_base::keep_alive(true), ignored);
+        const int fd = socket.native_handle();
+        const int idle = secs(silence_budget(hb));
+        const int intvl = secs(hb.pong_timeout);
+        const int cnt = static_cast<int>(hb.max_missed);
+        const unsigned user_timeout = static_cast<unsigned>(std::min<long long>(
+            0x7FFFFFFF,
+            std::chrono::duration_cast<std::chrono::milliseconds>(2 * silence_budget(hb)).count()));
+        ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+        ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+        ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
+        int one = 1; // heartbeats are latency-sensitive small writes
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+}
+
+// Completes a stored handler through its own associated executor, never inline.
+template <class Handler, class Executor, class... Args>
+void complete_later(Handler&& handler, const Executor& fallback, Args&&... args) {
+    auto slot = boost::asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected())
+        slot.clear();
+    // Posting to our own executor guarantees "never inline"; asio then dispatches to the
+    // handler's associated executor.
+    boost::asio::post(fallback, boost::asio::append(std::forward<Handler>(handler),
+                                                    std::forward<Args>(args)...));
+}
+
+} // namespace detail
+
+// All mutable state of a running session; touched only on the stream's executor.
+template <class Stream>
+struct basic_session<Stream>::run_loops {
+    using executor_type = typename Stream::executor_type;
+    using timer_type = boost::asio::steady_timer;
+
+    explicit run_loops(basic_session& s)
+        : self(s), exec(s.stream_.get_executor()), heartbeat_timer(exec), wake_timer(exec),
+          reader_resume(exec), close_timer(exec), monitor(s.config_.heartbeat) {}
+
+    basic_session& self;
+    executor_type exec;
+    timer_type heartbeat_timer; // armed for monitor.next_deadline()
+    timer_type wake_timer;      // the writer sleeps on it; cancel() wakes it
+    timer_type reader_resume;   // the reader sleeps on it while the receive buffer is full
+    timer_type close_timer;
+    heartbeat_monitor monitor;
+
+    bool run_started = false;
+    bool ended = false;
+    bool writer_sleeping = false;
+    bool reader_paused = false;
+    bool closing = false; // close() called: flush then end with session_closed
+    bool hello_received = false;
+    bool stream_dirty = false; // a write was cut short: no further frame may follow it
+    std::size_t in_write = 0;  // send_queue entries [0, in_write) are part of the current write
+    time_point armed_deadline = time_point::max();
+    boost::system::error_code stop_reason; // first reason to stop, set by whoever sees it first
+    boost::system::error_code end_reason;  // final, once the run has completed
+
+    // Outgoing.
+    std::vector<std::uint8_t> control_out;     // encoded control frames waiting to be written
+    std::vector<std::uint8_t> control_writing; // the batch being written
+    std::vector<std::uint64_t> pings_queued;   // ping seqs in control_out
+    std::vector<std::uint64_t> pings_writing;
+    std::deque<outgoing_message> send_queue;
+    std::uint64_t next_message_id = 1;
+    std::uint64_t ack_sent = 0;
+
+    // Inbound.
+    std::vector<std::uint8_t> read_buffer;
+    std::size_t read_begin = 0, read_end = 0;
+    std::string assembling;
+    std::deque<std::string> inbox;
+    std::size_t inbox_bytes = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t peer_acked = 0;
+    time_point last_peer_ping{};
+    bool seen_peer_ping = false;
+    unsigned ping_strikes = 0;
+
+    std::optional<receive_handler> pending_receive;
+    std::optional<event_handler> pending_event;
+    std::deque<session_event> events;
+    bool ended_event_taken = false;
+    std::optional<run_handler> run_completion;
+
+    // --- helpers ---------------------------------------------------------------------------
+
+    void stop(boost::system::error_code ec) {
+        if (!stop_reason)
+            stop_reason = ec;
+        wake_writer();
+        heartbeat_timer.cancel();
+        reader_resume.cancel();
+    }
+
+    void wake_writer() {
+        if (writer_sleeping) {
+            writer_sleeping = false;
+            wake_timer.cancel();
+        }
+    }
+
+    void queue_control(const frame& f) {
+        encode_append(f, control_out);
+        wake_writer();
+    }
+
+    void push_event(session_event e) {
+        if (pending_event) {
+            auto h = std::move(*pending_event);
+            pending_event.reset();
+            if (e.kind == session_event_kind::ended)
+                ended_event_taken = true;
+            detail::complete_later(std::move(h), exec, boost::system::error_code{}, std::move(e));
+            return;
+        }
+        if (self.config_.event_queue_capacity == 0)
+            return;
+        if (events.size() >= self.config_.event_queue_capacity) {
+            events.pop_front();
+            self.shared_->events_dropped.fetch_add(1, std::memory_order_relaxed);
+        }
+        events.push_back(std::move(e));
+    }
+
+    void publish_monitor() {
+        std::lock_guard lock(self.shared_->mutex);
+        self.shared_->state = monitor.state();
+        self.shared_->missed = monitor.missed();
+        self.shared_->interval = monitor.interval();
+        self.shared_->pong_timeout = monitor.pong_timeout();
+        self.shared_->rtt = snapshot(monitor.rtt());
+        self.shared_->heartbeat = monitor.counters();
+    }
+
+    // The heartbeat timer sleeps until `armed_deadline`; wake it when the monitor wants to be
+    // called earlier, or it would mistake its own late wake-up for a local stall.
+    void rearm_if_earlier() {
+        if (monitor.next_deadline() < armed_deadline) {
+            armed_deadline = monitor.next_deadline();
+            heartbeat_timer.cancel();
+        }
+    }
+
+    // Applies what the monitor asked for; returns an error when the session must end.
+    boost::system::error_code apply(const monitor_step& step, peer_state before, time_point now) {
+        if (step.error)
+            return step.error;
+        rearm_if_earlier();
+        if (step.send_ping)
+            queue_ping(step.send_ping, now);
+        if (step.stall_lag > duration::zero()) {
+            if (self.callbacks_.on_local_stall)
+                self.callbacks_.on_local_stall(step.stall_lag);
+            session_event e;
+            e.kind = session_event_kind::local_stall;
+            e.value = step.stall_lag;
+            push_event(std::move(e));
+        }
+        if (step.rtt) {
+            if (self.callbacks_.on_rtt)
+                self.callbacks_.on_rtt(*step.rtt, monitor.rtt());
+            session_event e;
+            e.kind = session_event_kind::rtt_sample;
+            e.value = *step.rtt;
+            push_event(std::move(e));
+        }
+        if (step.state_changed) {
+            if (self.callbacks_.on_state_change)
+                self.callbacks_.on_state_change(before, step.state, monitor.missed());
+            session_event e;
+            e.kind = session_event_kind::state_changed;
+            e.from = before;
+            e.to = step.state;
+            e.missed = monitor.missed();
+            push_event(std::move(e));
+        }
+        if (step.rtt || step.state_changed || step.send_ping)
+            publish_monitor();
+        if (step.dead) {
+            if (self.callbacks_.on_verdict)
+                self.callbacks_.on_verdict(*step.dead);
+            session_event e;
+            e.kind = session_event_kind::verdict;
+            e.dead = step.dead;
+            e.missed = step.dead->missed;
+            push_event(std::move(e));
+            return step.dead->reason;
+        }
+        return {};
+    }
+
+    void queue_ping(std::uint64_t seq, time_point now) {
+        queue_control(ping_frame{seq, detail::now_us(now)});
+        pings_queued.push_back(seq);
+    }
+
+    void set_interval(duration interval, time_point now) {
+        monitor.set_interval(interval, now);
+        heartbeat_timer.cancel(); // the deadline may have moved earlier: re-arm
+        publish_monitor();
+        if (self.callbacks_.on_interval)
+            self.callbacks_.on_interval(interval);
+        session_event e;
+        e.kind = session_event_kind::interval;
+        e.value = interval;
+        push_event(std::move(e));
+    }
+
+    void deliver(std::string message) {
+        ++delivered;
+        self.shared_->messages_received.fetch_add(1, std::memory_order_relaxed);
+        if (pending_receive) {
+            auto h = std::move(*pending_receive);
+            pending_receive.reset();
+            detail::complete_later(std::move(h), exec, boost::system::error_code{},
+                                   std::move(message));
+            return;
+        }
+        inbox_bytes += message.size();
+        inbox.push_back(std::move(message));
+        self.shared_->queued_receive_bytes.store(inbox_bytes, std::memory_order_relaxed);
+    }
+
+    // --- frame handling --------------------------------------------------------------------
+
+    boost::system::error_code on_hello(const hello_frame& h, time_point now) {
+        if (hello_received)
+            return error::malformed_frame;
+        if (h.version != protocol_version)
+            return error::unsupported_version;
+        hello_received = true;
+        const auto& cfg = self.config_;
+        duration interval = cfg.heartbeat.interval;
+        const duration peer_min = std::chrono::milliseconds(h.min_interval_ms);
+        const duration peer_max = std::chrono::milliseconds(h.max_interval_ms);
+        if (h.max_interval_ms != 0 && h.min_interval_ms > h.max_interval_ms)
+            return error::incompatible_interval;
+        interval = std::max(interval, peer_min);
+        if (h.max_interval_ms != 0 && interval > peer_max) {
+            // We may ping more often than we wanted, but not below the peer's floor.
+            interval = std::max(peer_max, peer_min);
+        }
+        const peer_state before = monitor.state();
+        if (interval != monitor.interval())
+            monitor.set_interval(interval, now);
+        auto err = apply(monitor.start(now), before, now);
+        if (interval != cfg.heartbeat.interval) {
+            if (self.callbacks_.on_interval)
+                self.callbacks_.on_interval(interval);
+            session_event e;
+            e.kind = session_event_kind::interval;
+            e.value = interval;
+            push_event(std::move(e));
+        }
+        heartbeat_timer.cancel(); // switch from the handshake deadline to heartbeat deadlines
+        publish_monitor();
+        return err;
+    }
+
+    boost::system::error_code on_ping(const ping_frame& p, time_point now) {
+        queue_control(pong_frame{p.seq, p.send_time_us});
+        self.shared_->pings_answered.fetch_add(1, std::memory_order_relaxed);
+        const auto min = self.config_.min_peer_ping_interval;
+        if (min > duration::zero()) {
+            if (seen_peer_ping && now - last_peer_ping < min * 4 / 5) {
+                ++ping_strikes;
+                self.shared_->ping_strikes.fetch_add(1, std::memory_order_relaxed);
+                if (ping_strikes > self.config_.max_ping_strikes)
+                    return error::too_many_pings;
+                queue_control(slow_down_frame{detail::to_ms32(min)});
+                self.shared_->slow_downs_sent.fetch_add(1, std::memory_order_relaxed);
+            } else if (seen_peer_ping) {
+                ping_strikes = 0;
+            }
+            last_peer_ping = now;
+            seen_peer_ping = true;
+        }
+        return {};
+    }
+
+    // Returns an error when the session must end.
+    boost::system::error_code on_frame(const frame& f, time_point now, bool& saw_inbound) {
+        self.shared_->frames_received.fetch_add(1, std::memory_order_relaxed);
+        if (!hello_received && !std::holds_alternative<hello_frame>(f))
+            return error::data_before_hello;
+        switch (type_of(f)) {
+        case frame_type::hello:
+            return on_hello(std::get<hello_frame>(f), now);
+        case frame_type::data: {
+            saw_inbound = true;
+            const auto& d = std::get<data_frame>(f);
+            if (assembling.size() + d.payload.size() > self.config_.max_message_size)
+                return error::message_too_large;
+            if (d.fin && assembling.empty()) {
+                deliver(
+                    std::string(reinterpret_cast<const char*>(d.payload.data()), d.payload.size()));
+            } else {
+                assembling.append(reinterpret_cast<const char*>(d.payload.data()),
+                                  d.payload.size());
+                if (d.fin) {
+                    deliver(std::move(assembling));
+                    assembling = std::string();
+                }
+            }
+            return {};
+        }
+        case frame_type::ping:
+            saw_inbound = true;
+            return on_ping(std::get<ping_frame>(f), now);
+        case frame_type::pong: {
+            const auto& p = std::get<pong_frame>(f);
+            const peer_state before = monitor.state();
+            return apply(monitor.on_pong(p.seq, now), before, now);
+        }
+        case frame_type::ack: {
+            saw_inbound = true;
+            const auto delivered_by_peer = std::get<ack_frame>(f).delivered;
+            if (delivered_by_peer > peer_acked) {
+                peer_acked = delivered_by_peer;
+                self.shared_->peer_acked.store(peer_acked, std::memory_order_relaxed);
+                if (self.callbacks_.on_ack)
+                    self.callbacks_.on_ack(peer_acked);
+            }
+            return {};
+        }
+        case frame_type::slow_down: {
+            saw_inbound = true;
+            self.shared_->slow_downs_received.fetch_add(1, std::memory_order_relaxed);
+            const duration min =
+                std::chrono::milliseconds(std::get<slow_down_frame>(f).min_interval_ms);
+            if (min > monitor.interval())
+                set_interval(min, now);
+            return {};
+        }
+        case frame_type::close:
+            return error::peer_closed;
+        }
+        return error::unknown_frame_type;
+    }
+
+    // --- the three loops -------------------------------------------------------------------
+
+    // True when the run loop's parallel group is tearing this loop down.
+    static boost::asio::awaitable<bool> cancelled() {
+        auto state = co_await boost::asio::this_coro::cancellation_state;
+        co_return state.cancelled() != boost::asio::cancellation_type::none;
+    }
+
+    boost::asio::awaitable<boost::system::error_code> reader_loop() {
+        const std::size_t max_frame = frame_header_size + self.config_.max_frame_payload;
+        read_buffer.resize(std::min<std::size_t>(4096, max_frame));
+        for (;;) {
+            if (stop_reason)
+                co_return stop_reason;
+            if (read_buffer.size() - read_end < 512 && read_begin > 0) {
+                std::copy(read_buffer.begin() + read_begin, read_buffer.begin() + read_end,
+                          read_buffer.begin());
+                read_end -= read_begin;
+                read_begin = 0;
+            }
+            if (read_end == read_buffer.size())
+                read_buffer.resize(std::min(max_frame, read_buffer.size() * 2));
+            auto [ec, n] = co_await self.stream_.async_read_some(
+                boost::asio::buffer(read_buffer.data() + read_end, read_buffer.size() - read_end),
+                boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (stop_reason)
+                co_return stop_reason;
+            if (ec) {
+                if (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
+                    ec == boost::asio::ssl::error::stream_truncated) {
+                    if (read_end != read_begin)
+                        co_return error::truncated_frame;
+                    co_return error::peer_closed;
+                }
+                co_return ec;
+            }
+            read_end += n;
+            self.shared_->bytes_received.fetch_add(n, std::memory_order_relaxed);
+            const time_point now = clock::now();
+            bool saw_inbound = false;
+            for (;;) {
+                const auto r =
+                    parse_frame(std::span<const std::uint8_t>(read_buffer.data() + read_begin,
+                                                              read_end - read_begin),
+                                self.config_.max_frame_payload);
+                if (r.st == parse_result::status::error)
+                    co_return r.ec;
+                if (r.st == parse_result::status::need_more) {
+                    if (r.need > read_buffer.size() - read_begin) {
+                        // Make room for the whole frame (bounded by max_frame_payload).
+                        std::copy(read_buffer.begin() + read_begin, read_buffer.begin() + read_end,
+                                  read_buffer.begin());
+                        read_end -= read_begin;
+                        read_begin = 0;
+                        if (r.need > read_buffer.size())
+                            read_buffer.resize(
+                                std::max(r.need, std::min(max_frame, read_buffer.size() * 2)));
+                    }
+                    break;
+                }
+                if (auto err = on_frame(r.value, now, saw_inbound))
+                    co_return err;
+                read_begin += r.consumed;
+            }
+            if (read_begin == read_end)
+                read_begin = read_end = 0;
+            if (saw_inbound) {
+                const peer_state before = monitor.state();
+                if (auto err = apply(monitor.on_inbound(now), before, now))
+                    co_return err;
+            }
+            // Acknowledge in bulk: one ACK per 64 messages; the writer piggybacks the rest.
+            if (delivered - ack_sent >= 64) {
+                ack_sent = delivered;
+                queue_control(ack_frame{delivered});
+            }
+            while (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason) {
+                // Back-pressure: stop reading until the application catches up.
+                reader_paused = true;
+                reader_resume.expires_at(time_point::max());
+                boost::system::error_code wait_ec;
+                co_await reader_resume.async_wait(
+                    boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
+                reader_paused = false;
+                if (wait_ec && !stop_reason &&
+                    co_await run_loops::cancelled())
+                    co_return boost::asio::error::operation_aborted;
+            }
+        }
+    }
+
+    boost::asio::awaitable<boost::system::error_code> writer_loop() {
+        std::vector<boost::asio::const_buffer> buffers;
+        std::vector<std::array<std::uint8_t, frame_header_size>> headers(16);
+        std::vector<std::size_t> chunk_sizes;
+        std::size_t data_frames = 0;
+        for (;;) {
+            if (stop_reason && !(closing && stop_reason == error::session_closed))
+                co_return stop_reason;
+            buffers.clear();
+            chunk_sizes.clear();
+            data_frames = 0;
+            // Withdrawn (cancelled) messages at the front are simply dropped.
+            while (!send_queue.empty() && send_queue.front().withdrawn)
+                send_queue.pop_front();
+            // Piggyback the cumulative ACK on any write.
+            if (delivered != ack_sent && (!control_out.empty() || !send_queue.empty())) {
+                ack_sent = delivered;
+                encode_append(ack_frame{delivered}, control_out);
+            }
+            control_writing.clear();
+            pings_writing.clear();
+            std::swap(control_writing, control_out);
+            std::swap(pings_writing, pings_queued);
+            if (!control_writing.empty())
+                buffers.emplace_back(boost::asio::buffer(control_writing));
+            // Data: whole small messages batched, a large one one chunk at a time.
+            std::size_t batch_bytes = 0;
+            for (std::size_t i = 0; i < send_queue.size() && chunk_sizes.size() < headers.size() &&
+                                    batch_bytes < self.config_.chunk_size;
+                 ++i) {
+                auto& m = send_queue[i];
+                if (m.withdrawn) {
+                    chunk_sizes.push_back(0); // keeps indices aligned; nothing is written
+                    continue;
+                }
+                const std::size_t remaining = m.payload.size() - m.offset;
+                const std::size_t chunk = std::min(remaining, self.config_.chunk_size);
+                const bool fin = chunk == remaining;
+                encode_header(frame_type::data, fin ? flag_fin : 0,
+                              static_cast<std::uint32_t>(chunk),
+                              headers[chunk_sizes.size()].data());
+                buffers.emplace_back(boost::asio::buffer(headers[chunk_sizes.size()]));
+                ++data_frames;
+                if (chunk)
+                    buffers.emplace_back(boost::asio::buffer(m.payload.data() + m.offset, chunk));
+                chunk_sizes.push_back(chunk);
+                batch_bytes += chunk + frame_header_size;
+                if (!fin)
+                    break; // the rest of this message waits behind any new control frame
+            }
+            if (buffers.empty()) {
+                if (stop_reason)
+                    co_return stop_reason; // closing and everything flushed
+                writer_sleeping = true;
+                wake_timer.expires_at(time_point::max());
+                boost::system::error_code wait_ec;
+                co_await wake_timer.async_wait(
+                    boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
+                writer_sleeping = false;
+                if (co_await run_loops::cancelled())
+                    co_return stop_reason
+                        ? stop_reason
+                        : boost::system::error_code(boost::asio::error::operation_aborted);
+                continue;
+            }
+            in_write = chunk_sizes.size();
+            auto [ec, n] = co_await boost::asio::async_write(
+                self.stream_, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
+            in_write = 0;
+            if (ec) {
+                stream_dirty = true;
+                co_return stop_reason ? stop_reason : ec;
+            }
+            const time_point now = clock::now();
+            self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
+            for (const std::uint64_t seq : pings_writing)
+                monitor.on_ping_written(seq, now);
+            std::size_t finished = 0;
+            for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
+                auto& m = send_queue[i];
+                m.offset += chunk_sizes[i];
+                if (m.withdrawn || m.offset == m.payload.size())
+                    ++finished;
+                else
+                    break;
+            }
+            self.shared_->frames_sent.fetch_add(data_frames, std::memory_order_relaxed);
+            for (std::size_t i = 0; i < finished; ++i) {
+                auto m = std::move(send_queue.front());
+                send_queue.pop_front();
+                if (m.withdrawn)
+                    continue;
+                self.shared_->queued_send_bytes.fetch_sub(m.payload.size(),
+                                                          std::memory_order_relaxed);
+                self.shared_->messages_sent.fetch_add(1, std::memory_order_relaxed);
+                detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
+            }
+        }
+    }
+
+    boost::asio::awaitable<boost::system::error_code> heartbeat_loop() {
+        const time_point handshake_deadline = clock::now() + self.config_.handshake_timeout;
+        for (;;) {
+            if (stop_reason)
+                co_return stop_reason;
+            const time_point deadline =
+                hello_received ? monitor.next_deadline() : handshake_deadline;
+            heartbeat_timer.expires_at(deadline);
+            armed_deadline = deadline;
+            boost::system::error_code ec;
+            co_await heartbeat_timer.async_wait(
+                boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+            if (stop_reason)
+                co_return stop_reason;
+            if (co_await run_loops::cancelled())
+                co_return boost::asio::error::operation_aborted;
+            if (ec)
+                continue; // re-armed on purpose (interval change, handshake done)
+            const time_point now = clock::now();
+            if (!hello_received) {
+                if (now >= handshake_deadline)
+                    co_return error::handshake_timeout;
+                continue;
+            }
+            const peer_state before = monitor.state();
+            if (auto err = apply(monitor.on_timer(now), before, now))
+                co_return err;
+        }
+    }
+
+    boost::asio::awaitable<boost::system::error_code> run() {
+        using namespace boost::asio::experimental::awaitable_operators;
+        detail::apply_tcp_keepalive(detail::lowest_layer_of(self.stream_), self.config_);
+        const auto& cfg = self.config_;
+        queue_control(hello_frame{protocol_version, detail::to_ms32(cfg.min_peer_ping_interval),
+                                  detail::to_ms32(cfg.max_peer_ping_interval), cfg.session_id,
+                                  delivered});
+        publish_monitor();
+        auto result = co_await (reader_loop() || writer_loop() || heartbeat_loop());
+        boost::system::error_code reason =
+            std::visit([](auto ec) { return boost::system::error_code(ec); }, result);
+        if (stop_reason)
+            reason = stop_reason;
+        stop_reason = reason;
+        co_await farewell(reason);
+        co_return reason;
+    }
+
+    // Best effort, bounded by close_timeout: tell the peer why we end, then tear down.
+    boost::asio::awaitable<void> farewell(boost::system::error_code reason) {
+        using namespace boost::asio::experimental::awaitable_operators;
+        // Say why on the wire unless the transport is gone or a cut write left a partial frame.
+        if (reason.category() == heartbeat_category() && !stream_dirty) {
+            std::vector<std::uint8_t> bytes;
+            if (reason == error::session_closed)
+                control_out.clear(); // anything left here is heartbeat traffic
+            bytes.swap(control_out);
+            const std::uint16_t code = reason == error::session_closed ? 1000
+                                       : reason == error::peer_closed  ? 1000
+                                       : reason == error::peer_dead    ? 1011
+                                                                       : 1002;
+            encode_append(close_frame{code, error_name(reason)}, bytes);
+            close_timer.expires_after(self.config_.close_timeout);
+            co_await (boost::asio::async_write(self.stream_, boost::asio::buffer(bytes),
+                                               boost::asio::as_tuple(boost::asio::use_awaitable)) ||
+                      close_timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
+        }
+        auto& socket = detail::lowest_layer_of(self.stream_);
+        boost::system::error_code ignored;
+        socket.shutdown(boost::asio::socket_base::shutdown_both, ignored);
+        socket.close(ignored);
+    }
+
+    void finish(boost::system::error_code reason) {
+        ended = true;
+        end_reason = reason;
+        for (auto& m : send_queue) {
+            if (m.withdrawn)
+                continue;
+            self.shared_->queued_send_bytes.fetch_sub(m.payload.size(), std::memory_order_relaxed);
+            detail::complete_later(std::move(m.handler), exec, reason);
+        }
+        send_queue.clear();
+        if (pending_receive && inbox.empty()) {
+            auto h = std::move(*pending_receive);
+            pending_receive.reset();
+            detail::complete_later(std::move(h), exec, reason, std::string());
+        }
+        {
+            std::lock_guard lock(self.shared_->mutex);
+            if (monitor.state() != peer_state::dead)
+                self.shared_->state = monitor.state();
+        }
+        session_event e;
+        e.kind = session_event_kind::ended;
+        e.reason = reason;
+        push_event(std::move(e));
+    }
+};
+
+template <class Stream>
+basic_session<Stream>::basic_session(Stream stream, session_config config,
+                                     session_callbacks callbacks)
+    : stream_(std::move(stream)), config_(std::move(config)), callbacks_(std::move(callbacks)),
+      shared_(std::make_unique<detail::session_shared_stats>()) {
+    if (!validate(config_))
+        loops_ = std::make_unique<run_loops>(*this);
+}
+
+template <class Stream>
+basic_session<Stream>::~basic_session() = default;
+
+template <class Stream>
+void basic_session<Stream>::start_run(run_handler handler) {
+    boost::asio::dispatch(stream_.get_executor(), [this, h = std::move(handler)]() mutable {
+        const auto ex = stream_.get_executor();
+        if (!loops_) { // the config was invalid
+            detail::complete_later(std::move(h), ex,
+                                   boost::system::error_code(error::invalid_config));
+            return;
+        }
+        if (loops_->run_started) {
+            detail::complete_later(std::move(h), ex,
+                                   boost::system::error_code(boost::asio::error::already_started));
+            return;
+        }
+        loops_->run_started = true;
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected())
+            slot.assign([this](boost::asio::cancellation_type) { cancel(); });
+        loops_->run_completion.emplace(std::move(h));
+        boost::asio::co_spawn(
+            ex, loops_->run(), [this](std::exception_ptr ep, boost::system::error_code reason) {
+                if (ep) {
+                    try {
+                        std::rethrow_exception(ep);
+                    } catch (const boost::system::system_error& e) {
+                        reason = e.code();
+                    } catch (...) {
+                        reason = boost::asio::error::fault;
+                    }
+                }
+                loops_->finish(reason);
+                auto completion = std::move(*loops_->run_completion);
+                loops_->run_completion.reset();
+                detail::complete_later(std::move(completion), stream_.get_executor(), reason);
+            });
+    });
+}
+
+template <class Stream>
+void basic_session<Stream>::start_send(std::string message, send_handler handler) {
+    boost::asio::dispatch(stream_.get_executor(), [this, m = std::move(message),
+                                                   h = std::move(handler)]() mutable {
+        const auto ex = stream_.get_executor();
+        if (!loops_) {
+            detail::complete_later(std::move(h), ex,
+                                   boost::system::error_code(error::invalid_config));
+            return;
+        }
+        auto& l = *loops_;
+        if (l.ended || l.closing || l.stop_reason) {
+            const auto reason = l.ended         ? l.end_reason
+                                : l.stop_reason ? l.stop_reason
+                                                : boost::system::error_code(error::session_closed);
+            detail::complete_later(std::move(h), ex, reason);
+            return;
+        }
+        const std::uint64_t id = l.next_message_id++;
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected()) {
+            slot.assign([this, id](boost::asio::cancellation_type) {
+                auto& q = loops_->send_queue;
+                // Only a message not yet started may be withdrawn: a cut message would corrupt
+                // the stream. It stays in place (marked) so the writer's indices stay valid.
+                for (std::size_t i = 0; i < q.size(); ++i) {
+                    auto& m = q[i];
+                    if (m.id != id)
+                        continue;
+                    if (m.withdrawn || m.offset != 0 || i < loops_->in_write)
+                        return;
+                    m.withdrawn = true;
+                    shared_->queued_send_bytes.fetch_sub(m.payload.size(),
+                                                         std::memory_order_relaxed);
+                    detail::complete_later(
+                        std::move(m.handler), stream_.get_executor(),
+                        boost::system::error_code(boost::asio::error::operation_aborted));
+                    return;
+                }
+            });
+        }
+        shared_->queued_send_bytes.fetch_add(m.size(), std::memory_order_relaxed);
+        l.send_queue.push_back(outgoing_message{std::move(m), 0, std::move(h), id});
+        l.wake_writer();
+    });
+}
+
+template <class Stream>
+void basic_session<Stream>::start_receive(receive_handler handler) {
+    boost::asio::dispatch(stream_.get_executor(), [this, h = std::move(handler)]() mutable {
+        const auto ex = stream_.get_executor();
+        if (!loops_) {
+            detail::complete_later(std::move(h), ex,
+                                   boost::system::error_code(error::invalid_config), std::string());
+            return;
+        }
+        auto& l = *loops_;
+        if (l.pending_receive) {
+            detail::complete_later(std::move(h), ex,
+                                   boost::system::error_code(boost::asio::error::already_started),
+                                   std::string());
+            return;
+        }
+        if (!l.inbox.empty()) {
+            std::string m = std::move(l.inbox.front());
+            l.inbox.pop_front();
+            l.inbox_bytes -= m.size();
+            shared_->queued_receive_bytes.store(l.inbox_bytes, std::memory_order_relaxed);
+            if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
+                l.reader_resume.cancel();
+            detail::complete_later(std::move(h), ex, boost::system::error_code{}, std::move(m));
+            return;
+        }
+        if (l.ended) {
+            detail::complete_later(std::move(h), ex, l.end_reason, std::string());
+            return;
+        }
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected()) {
+            slot.assign([this](boost::asio::cancellation_type) {
+                if (!loops_->pending_receive)
+                    return;
+                auto handler = std::move(*loops_->pending_receive);
+                loops_->pending_receive.reset();
+                detail::complete_later(
+                    std::move(handler), stream_.get_executor(),
+                    boost::system::error_code(boost::asio::error::operation_aborted),
+                    std::string());
+            });
+        }
+        l.pending_receive.emplace(std::move(h));
+    });
+}
+
+template <class Stream>
+void basic_session<Stream>::start_wait_event(event_handler handler) {
+    boost::asio::dispatch(stream_.get_executor(), [this, h = std::move(handler)]() mutable {
+        const auto ex = stream_.get_executor();
+        if (!loops_) {
+            detail::complete_later(std::move(h), ex,
+                                   boost::system::error_code(error::invalid_config),
+                                   session_event{});
+            return;
+        }
+        auto& l = *loops_;
+        if (l.pending_event) {
+            detail::complete_later(std::move(h), ex,
+                                   boost::system::error_code(boost::asio::error::already_started),
+                                   session_event{});
+            return;
+        }
+        if (!l.events.empty()) {
+            session_event e = std::move(l.events.front());
+            l.events.pop_front();
+            if (e.kind == session_event_kind::ended)
+                l.ended_event_taken = true;
+            detail::complete_later(std::move(h), ex, boost::system::error_code{}, std::move(e));
+            return;
+        }
+        if (l.ended && l.ended_event_taken) {
+            detail::complete_later(std::move(h), ex, l.end_reason, session_event{});
+            return;
+        }
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected()) {
+            slot.assign([this](boost::asio::cancellation_type) {
+                if (!loops_->pending_event)
+                    return;
+                auto handler = std::move(*loops_->pending_event);
+                loops_->pending_event.reset();
+                detail::complete_later(
+                    std::move(handler), stream_.get_executor(),
+                    boost::system::error_code(boost::asio::error::operation_aborted),
+                    session_event{});
+            });
+        }
+        l.pending_event.emplace(std::move(h));
+    });
+}
+
+template <class Stream>
+void basic_session<Stream>::close() {
+    boost::asio::dispatch(stream_.get_executor(), [this] {
+        if (!loops_ || loops_->ended || loops_->closing)
+            return;
+        loops_->closing = true;
+        loops_->stop(error::session_closed);
+    });
+}
+
+template <class Stream>
+void basic_session<Stream>::cancel() {
+    boost::asio::dispatch(stream_.get_executor(), [this] {
+        if (!loops_ || loops_->ended)
+            return;
+        loops_->stop(boost::asio::error::operation_aborted);
+        boost::system::error_code ignored;
+        detail::lowest_layer_of(stream_).cancel(ignored);
+    });
+}
+
+template <class Stream>
+session_stats basic_session<Stream>::stats() const {
+    session_stats s;
+    const auto& sh = *shared_;
+    s.bytes_sent = sh.bytes_sent.load(std::memory_order_relaxed);
+    s.bytes_received = sh.bytes_received.load(std::memory_order_relaxed);
+    s.frames_sent = sh.frames_sent.load(std::memory_order_relaxed);
+    s.frames_received = sh.frames_received.load(std::memory_order_relaxed);
+    s.messages_sent = sh.messages_sent.load(std::memory_order_relaxed);
+    s.messages_received = sh.messages_received.load(std::memory_order_relaxed);
+    s.peer_acked = sh.peer_acked.load(std::memory_order_relaxed);
+    s.pings_answered = sh.pings_answered.load(std::memory_order_relaxed);
+    s.ping_strikes = sh.ping_strikes.load(std::memory_order_relaxed);
+    s.slow_downs_sent = sh.slow_downs_sent.load(std::memory_order_relaxed);
+    s.slow_downs_received = sh.slow_downs_received.load(std::memory_order_relaxed);
+    s.events_dropped = sh.events_dropped.load(std::memory_order_relaxed);
+    s.queued_send_bytes = sh.queued_send_bytes.load(std::memory_order_relaxed);
+    s.queued_receive_bytes = sh.queued_receive_bytes.load(std::memory_order_relaxed);
+    std::lock_guard lock(sh.mutex);
+    s.state = sh.state;
+    s.missed = sh.missed;
+    s.interval = sh.interval;
+    s.pong_timeout = sh.pong_timeout;
+    s.rtt = sh.rtt;
+    s.heartbeat = sh.heartbeat;
+    return s;
+}
+
+} // namespace heartbeat

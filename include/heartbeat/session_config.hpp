@@ -1,0 +1,53 @@
+#pragma once
+// Per-connection configuration of a session. Plain aggregate; `validate` names the bad field and
+// async_run completes with error::invalid_config when it finds one.
+#include <heartbeat/config.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace heartbeat {
+
+struct session_config {
+    monitor_config heartbeat{};
+
+    // Largest DATA chunk payload accepted from the peer; checked on the 6 header bytes before
+    // anything is buffered.
+    std::size_t max_frame_payload = 1u << 20;
+    // Outgoing messages are cut into DATA chunks of at most this size, so a heartbeat waits for
+    // at most one chunk behind a large message.
+    std::size_t chunk_size = 64u * 1024;
+    // Largest reassembled inbound message.
+    std::size_t max_message_size = 256u << 20;
+    // Bytes of received messages waiting for async_receive before the reader pauses; a paused
+    // reader also stops seeing pongs, so keep it large enough for your slowest consumer.
+    std::size_t receive_buffer_limit = 64u << 20;
+
+    // Server-side ping policing: the minimum interval we accept between the peer's pings
+    // (advertised in HELLO). 0 disables policing. A ping arriving sooner than 80% of it is a
+    // strike: SLOW_DOWN is sent; after `max_ping_strikes` strikes the session closes with
+    // error::too_many_pings.
+    duration min_peer_ping_interval = duration::zero();
+    unsigned max_ping_strikes = 2;
+    // The longest interval we accept the peer to use (advertised in HELLO); 0 = no limit.
+    duration max_peer_ping_interval = duration::zero();
+
+    duration handshake_timeout = seconds(10);
+    // Bound on writing the final CLOSE frame when a session ends.
+    duration close_timeout = seconds(2);
+
+    // Second line of defence on TCP: SO_KEEPALIVE with TCP_KEEPIDLE = budget, TCP_KEEPINTVL =
+    // pong_timeout, TCP_KEEPCNT = max_missed (whole seconds, at least 1), and
+    // TCP_USER_TIMEOUT = 2 x budget.
+    bool tcp_keepalive = true;
+
+    // Resume identity (used by the client supervisor): 0 = new session.
+    std::uint64_t session_id = 0;
+
+    // Awaitable events kept for async_wait_event; the oldest is dropped (and counted) beyond.
+    std::size_t event_queue_capacity = 256;
+};
+
+std::optional<config_error> validate(const session_config& c);
+
+} // namespace heartbeat
