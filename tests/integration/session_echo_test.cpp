@@ -43,9 +43,8 @@ TEST(SessionEcho, MessagesFromOneByteTo64MiBArriveIntactAndInOrder) {
     client.async_run([&](boost::system::error_code ec) { client_end = ec, client_done = true; });
     asio::co_spawn(ioc, echo(server), asio::detached);
 
-    const std::vector<std::size_t> sizes = {1,       2,         100,       4096,      65535,
-                                            65536,   65537,     1 << 20,   (1 << 20) + 7,
-                                            8 << 20, 64u << 20};
+    const std::vector<std::size_t> sizes = {1,     2,       100,           4096,    65535,    65536,
+                                            65537, 1 << 20, (1 << 20) + 7, 8 << 20, 64u << 20};
     std::vector<std::string> sent;
     for (std::size_t i = 0; i < sizes.size(); ++i)
         sent.push_back(pattern(sizes[i], static_cast<std::uint32_t>(i)));
@@ -69,7 +68,8 @@ TEST(SessionEcho, MessagesFromOneByteTo64MiBArriveIntactAndInOrder) {
         },
         asio::detached);
 
-    ASSERT_TRUE(run_until(ioc, [&] { return client_done && server_done; }, 60s))
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return client_done && server_done; }, 60s))
         << "received " << received;
     EXPECT_FALSE(mismatch) << "message " << received << " differed";
     EXPECT_EQ(received, sent.size());
@@ -92,7 +92,8 @@ TEST(SessionEcho, IdleSessionsExchangeHeartbeatsAndMeasureRtt) {
     boost::system::error_code client_end;
     server.async_run(asio::detached);
     client.async_run([&](boost::system::error_code ec) { client_end = ec, done = true; });
-    run_until(ioc, [&] { return rtt_samples >= 10; }, 10s);
+    run_until(
+        ioc, [&] { return rtt_samples >= 10; }, 10s);
     EXPECT_GE(rtt_samples, 10);
     const auto stats = client.stats();
     EXPECT_EQ(stats.state, peer_state::alive);
@@ -100,6 +101,7 @@ TEST(SessionEcho, IdleSessionsExchangeHeartbeatsAndMeasureRtt) {
     EXPECT_GT(stats.rtt.srtt, duration::zero());
     EXPECT_LT(stats.rtt.srtt, 500ms);
     client.close();
-    ASSERT_TRUE(run_until(ioc, [&] { return done; }, 10s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return done; }, 10s));
     EXPECT_EQ(client_end, error::session_closed);
 }

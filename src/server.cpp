@@ -1,0 +1,243 @@
+#include <heartbeat/server.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <mutex>
+
+namespace heartbeat {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string address_of(const asio::ip::tcp::endpoint& ep) {
+    const auto addr = ep.address();
+    if (addr.is_v6())
+        return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
+    return addr.to_string() + ":" + std::to_string(ep.port());
+}
+
+std::string address_of(const asio::local::stream_protocol::endpoint& ep) {
+    return ep.path().empty() ? std::string("unix:peer") : ep.path();
+}
+
+} // namespace
+
+template <class Protocol>
+struct basic_server<Protocol>::state : std::enable_shared_from_this<state> {
+    using socket_type = typename Protocol::socket;
+    using session_type = basic_session<socket_type>;
+
+    struct peer {
+        peer_info info;
+        std::unique_ptr<session_type> session;
+    };
+
+    state(asio::io_context& io, const endpoint_type& endpoint, server_config cfg,
+          server_callbacks cbs)
+        : ioc(io), strand(asio::make_strand(io)), acceptor(strand), config(std::move(cfg)),
+          callbacks(std::move(cbs)) {
+        acceptor.open(endpoint.protocol());
+        if constexpr (std::is_same_v<Protocol, asio::ip::tcp>)
+            acceptor.set_option(asio::socket_base::reuse_address(true));
+        acceptor.bind(endpoint);
+        acceptor.listen(asio::socket_base::max_listen_connections);
+    }
+
+    asio::io_context& ioc;
+    asio::strand<asio::io_context::executor_type> strand;
+    typename Protocol::acceptor acceptor;
+    server_config config;
+    server_callbacks callbacks;
+
+    mutable std::mutex mutex; // guards peers, counters, closed
+    std::map<std::uint64_t, std::shared_ptr<peer>> peers;
+    server_stats counters;
+    std::uint64_t next_id = 1;
+    bool closed = false;
+
+    asio::awaitable<boost::system::error_code> accept_loop() {
+        auto self = this->shared_from_this();
+        asio::steady_timer backoff(strand);
+        for (;;) {
+            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc),
+                                                               asio::as_tuple(asio::use_awaitable));
+            {
+                std::lock_guard lock(mutex);
+                if (closed)
+                    co_return asio::error::operation_aborted;
+            }
+            if (ec == asio::error::operation_aborted)
+                co_return ec;
+            if (ec) {
+                // Out of descriptors or a connection reset before accept: wait and go on.
+                backoff.expires_after(std::chrono::milliseconds(50));
+                co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+                continue;
+            }
+            admit(std::move(socket));
+        }
+    }
+
+    void admit(socket_type socket) {
+        boost::system::error_code ec;
+        const auto remote = socket.remote_endpoint(ec);
+        auto p = std::make_shared<peer>();
+        {
+            std::lock_guard lock(mutex);
+            if (peers.size() >= config.max_sessions) {
+                ++counters.rejected;
+                socket.close(ec);
+                return;
+            }
+            ++counters.accepted;
+            p->info.id = next_id++;
+            p->info.address = ec ? std::string("unknown") : address_of(remote);
+            peers.emplace(p->info.id, p);
+        }
+        session_callbacks scb;
+        std::weak_ptr<peer> weak = p;
+        auto self = this->shared_from_this();
+        if (callbacks.on_peer_state)
+            scb.on_state_change = [self, weak](peer_state from, peer_state to, unsigned missed) {
+                if (auto pp = weak.lock())
+                    self->callbacks.on_peer_state(pp->info, from, to, missed);
+            };
+        if (callbacks.on_peer_rtt)
+            scb.on_rtt = [self, weak](duration rtt, const rtt_estimator& est) {
+                if (auto pp = weak.lock())
+                    self->callbacks.on_peer_rtt(pp->info, rtt, est.srtt());
+            };
+        if (callbacks.on_peer_dead)
+            scb.on_verdict = [self, weak](const verdict& v) {
+                if (auto pp = weak.lock())
+                    self->callbacks.on_peer_dead(pp->info, v);
+            };
+        p->session = std::make_unique<session_type>(std::move(socket), config.session, scb);
+        if (callbacks.on_peer_connected)
+            asio::post(p->session->get_executor(),
+                       [self, p] { self->callbacks.on_peer_connected(p->info); });
+        p->session->async_run([self, p](boost::system::error_code reason) {
+            {
+                std::lock_guard lock(self->mutex);
+                self->peers.erase(p->info.id);
+                ++self->counters.ended;
+                ++self->counters.endings[error_name(reason)];
+            }
+            if (self->callbacks.on_peer_closed)
+                self->callbacks.on_peer_closed(p->info, reason);
+        });
+        asio::co_spawn(p->session->get_executor(), receive_loop(self, p), asio::detached);
+    }
+
+    // Always drains received messages: an unread inbox would eventually pause the reader.
+    static asio::awaitable<void> receive_loop(std::shared_ptr<state> self,
+                                              std::shared_ptr<peer> p) {
+        for (;;) {
+            auto [ec, message] =
+                co_await p->session->async_receive(asio::as_tuple(asio::use_awaitable));
+            if (ec)
+                co_return;
+            if (self->callbacks.on_message) {
+                self->callbacks.on_message(p->info, std::move(message));
+            } else if (self->config.echo) {
+                auto [send_ec] = co_await p->session->async_send(
+                    std::move(message), asio::as_tuple(asio::use_awaitable));
+                if (send_ec)
+                    co_return;
+            }
+        }
+    }
+};
+
+template <class Protocol>
+basic_server<Protocol>::basic_server(asio::io_context& ioc, const endpoint_type& endpoint,
+                                     server_config config, server_callbacks callbacks)
+    : state_(std::make_shared<state>(ioc, endpoint, std::move(config), std::move(callbacks))) {}
+
+template <class Protocol>
+basic_server<Protocol>::~basic_server() {
+    close();
+}
+
+template <class Protocol>
+typename basic_server<Protocol>::endpoint_type basic_server<Protocol>::local_endpoint() const {
+    return state_->acceptor.local_endpoint();
+}
+
+template <class Protocol>
+void basic_server<Protocol>::start_run(
+    asio::any_completion_handler<void(boost::system::error_code)> handler) {
+    auto s = state_;
+    asio::co_spawn(
+        s->strand, s->accept_loop(),
+        [s, h = std::move(handler)](std::exception_ptr ep, boost::system::error_code ec) mutable {
+            if (ep)
+                ec = asio::error::fault;
+            std::move(h)(ec);
+        });
+}
+
+template <class Protocol>
+bool basic_server<Protocol>::send_to(std::uint64_t peer_id, std::string message) {
+    std::shared_ptr<typename state::peer> p;
+    {
+        std::lock_guard lock(state_->mutex);
+        auto it = state_->peers.find(peer_id);
+        if (it == state_->peers.end())
+            return false;
+        p = it->second;
+    }
+    p->session->async_send(std::move(message), [p](boost::system::error_code) {});
+    return true;
+}
+
+template <class Protocol>
+void basic_server<Protocol>::close() {
+    auto s = state_;
+    std::vector<std::shared_ptr<typename state::peer>> peers;
+    {
+        std::lock_guard lock(s->mutex);
+        if (s->closed)
+            return;
+        s->closed = true;
+        for (auto& [id, p] : s->peers)
+            peers.push_back(p);
+    }
+    asio::post(s->strand, [s] {
+        boost::system::error_code ignored;
+        s->acceptor.close(ignored);
+    });
+    for (auto& p : peers)
+        p->session->close();
+}
+
+template <class Protocol>
+server_stats basic_server<Protocol>::stats() const {
+    std::vector<std::shared_ptr<typename state::peer>> peers;
+    server_stats out;
+    {
+        std::lock_guard lock(state_->mutex);
+        out = state_->counters;
+        out.active = state_->peers.size();
+        for (auto& [id, p] : state_->peers)
+            peers.push_back(p);
+    }
+    for (auto& p : peers) {
+        const auto s = p->session->stats();
+        out.bytes_sent += s.bytes_sent;
+        out.bytes_received += s.bytes_received;
+    }
+    return out;
+}
+
+template class basic_server<asio::ip::tcp>;
+template class basic_server<asio::local::stream_protocol>;
+
+} // namespace heartbeat
