@@ -11,7 +11,7 @@ namespace {
 
 namespace endian = boost::endian;
 
-constexpr std::size_t hello_payload_size = 26;
+constexpr std::size_t hello_payload_size = 34;
 constexpr std::size_t ping_payload_size = 16; // also PONG
 constexpr std::size_t ack_payload_size = 8;
 constexpr std::size_t slow_down_payload_size = 4;
@@ -51,6 +51,7 @@ void encode_payload(const frame& f, std::uint8_t* p) noexcept {
                        endian::store_big_u32(p + 6, h.max_interval_ms);
                        endian::store_big_u64(p + 10, h.session_id);
                        endian::store_big_u64(p + 18, h.delivered);
+                       endian::store_big_u64(p + 26, h.first_seq);
                    },
                    [p](const data_frame& d) {
                        // memcpy from an empty span's null data() is undefined, even for 0 bytes.
@@ -126,6 +127,7 @@ frame decode_payload(frame_type type, std::uint8_t flags, const std::uint8_t* p,
             .max_interval_ms = endian::load_big_u32(p + 6),
             .session_id = endian::load_big_u64(p + 10),
             .delivered = endian::load_big_u64(p + 18),
+            .first_seq = endian::load_big_u64(p + 26),
         };
     case frame_type::data:
         return data_frame{.fin = (flags & flag_fin) != 0, .payload = {p, length}};

@@ -1,5 +1,7 @@
 #include <heartbeat/server.hpp>
 
+#include <heartbeat/resume_store.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -43,6 +45,8 @@ struct basic_server<Protocol>::state : std::enable_shared_from_this<state> {
           server_callbacks cbs)
         : ioc(io), strand(asio::make_strand(io)), acceptor(strand), config(std::move(cfg)),
           callbacks(std::move(cbs)) {
+        if (!config.session.resume) // resumable by default: reconnecting clients lose nothing
+            config.session.resume = std::make_shared<resume_store>();
         acceptor.open(endpoint.protocol());
         if constexpr (std::is_same_v<Protocol, asio::ip::tcp>)
             acceptor.set_option(asio::socket_base::reuse_address(true));

@@ -37,6 +37,10 @@ struct hello_frame {
     std::uint32_t max_interval_ms = 0;
     std::uint64_t session_id = 0; // 0 asks for a new session
     std::uint64_t delivered = 0;  // DATA messages this side received in the resumed session
+    // Sequence number of the first DATA message this side sends on this connection; messages
+    // are numbered from 1 across a logical session, so a receiver can tell (and drop) resent
+    // duplicates after a reconnect.
+    std::uint64_t first_seq = 1;
     bool operator==(const hello_frame&) const = default;
 };
 

@@ -20,6 +20,7 @@
 #include <heartbeat/session_events.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -38,7 +39,34 @@ namespace heartbeat {
 
 namespace detail {
 struct session_shared_stats; // thread-safe mirror of the stats, defined in the implementation
-}
+
+// Adapts a void(error_code, std::string) handler to the message-level receive, keeping the
+// handler's associated executor, allocator and cancellation slot.
+template <class Handler>
+struct payload_only {
+    Handler handler;
+    void operator()(boost::system::error_code ec, received_message m) {
+        std::move(handler)(ec, std::move(m.payload));
+    }
+};
+} // namespace detail
+} // namespace heartbeat
+
+template <template <class, class> class Associator, class Handler, class DefaultCandidate>
+struct boost::asio::associator<Associator, heartbeat::detail::payload_only<Handler>,
+                               DefaultCandidate> : Associator<Handler, DefaultCandidate> {
+    static typename Associator<Handler, DefaultCandidate>::type
+    get(const heartbeat::detail::payload_only<Handler>& h) noexcept {
+        return Associator<Handler, DefaultCandidate>::get(h.handler);
+    }
+    static auto get(const heartbeat::detail::payload_only<Handler>& h,
+                    const DefaultCandidate& c) noexcept
+        -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, c)) {
+        return Associator<Handler, DefaultCandidate>::get(h.handler, c);
+    }
+};
+
+namespace heartbeat {
 
 template <class Stream>
 class basic_session {
@@ -47,7 +75,7 @@ public:
     using executor_type = typename Stream::executor_type;
     using send_handler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
     using receive_handler =
-        boost::asio::any_completion_handler<void(boost::system::error_code, std::string)>;
+        boost::asio::any_completion_handler<void(boost::system::error_code, received_message)>;
     using event_handler =
         boost::asio::any_completion_handler<void(boost::system::error_code, session_event)>;
     using run_handler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
@@ -99,6 +127,19 @@ public:
     auto async_receive(CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken,
                                            void(boost::system::error_code, std::string)>(
+            [this](auto handler) {
+                start_receive(receive_handler(
+                    detail::payload_only<std::decay_t<decltype(handler)>>{std::move(handler)}));
+            },
+            token);
+    }
+
+    // As async_receive, with the message's sequence number in the logical session.
+    // Signature: void(boost::system::error_code, received_message).
+    template <class CompletionToken = boost::asio::default_completion_token_t<executor_type>>
+    auto async_receive_message(CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken,
+                                           void(boost::system::error_code, received_message)>(
             [this](auto handler) { start_receive(receive_handler(std::move(handler))); }, token);
     }
 
@@ -129,6 +170,7 @@ private:
         send_handler handler;
         std::uint64_t id = 0;
         bool withdrawn = false; // cancelled before it started; skipped by the writer
+        std::uint64_t seq = 0;  // sequence number in the logical session
     };
     struct run_loops;
 

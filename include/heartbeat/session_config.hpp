@@ -5,8 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace heartbeat {
+
+class resume_store;
 
 struct session_config {
     monitor_config heartbeat{};
@@ -41,8 +44,15 @@ struct session_config {
     // TCP_USER_TIMEOUT = 2 x budget.
     bool tcp_keepalive = true;
 
-    // Resume identity (used by the client supervisor): 0 = new session.
+    // Resume identity (used by the client supervisor): 0 = not resumable.
     std::uint64_t session_id = 0;
+    // Sequence number given to the first message sent on this connection (messages are
+    // numbered across a logical session; the client supervisor re-sends from its first
+    // unacknowledged one after a reconnect).
+    std::uint64_t first_seq = 1;
+    // Server side: remembers per session id what was delivered, so resent duplicates are
+    // dropped (exactly-once to the same server). Shared by all sessions of a server.
+    std::shared_ptr<resume_store> resume;
 
     // Awaitable events kept for async_wait_event; the oldest is dropped (and counted) beyond.
     std::size_t event_queue_capacity = 256;

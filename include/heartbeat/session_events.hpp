@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace heartbeat {
 
@@ -16,10 +17,17 @@ struct session_callbacks {
     std::function<void(duration rtt, const rtt_estimator& estimator)> on_rtt;
     std::function<void(const verdict& v)> on_verdict;
     std::function<void(duration lag)> on_local_stall;
-    // The peer acknowledged `delivered` messages in total (cumulative).
-    std::function<void(std::uint64_t delivered)> on_ack;
+    // The peer has delivered every message of ours up to sequence number `delivered_seq`.
+    std::function<void(std::uint64_t delivered_seq)> on_ack;
     // The heartbeat interval changed (HELLO negotiation, SLOW_DOWN).
     std::function<void(duration interval)> on_interval;
+};
+
+// A received application message and its sequence number in the logical session (numbered
+// from 1 by the sender, stable across reconnects, so receivers can deduplicate).
+struct received_message {
+    std::uint64_t seq = 0;
+    std::string payload;
 };
 
 enum class session_event_kind { state_changed, rtt_sample, verdict, local_stall, interval, ended };
@@ -46,10 +54,12 @@ struct session_stats {
     std::uint64_t bytes_received = 0;
     std::uint64_t frames_sent = 0;
     std::uint64_t frames_received = 0;
-    std::uint64_t messages_sent = 0;     // fully written to the transport
-    std::uint64_t messages_received = 0; // fully reassembled (== what we ACK)
-    std::uint64_t peer_acked = 0;        // what the peer ACKed of ours
-    std::uint64_t pings_answered = 0;    // peer's pings we answered
+    std::uint64_t messages_sent = 0;      // fully written to the transport
+    std::uint64_t messages_received = 0;  // fully reassembled and delivered
+    std::uint64_t duplicates_dropped = 0; // resent messages already delivered (resume)
+    std::uint64_t delivered_seq = 0;      // highest sequence number delivered (what we ACK)
+    std::uint64_t peer_acked = 0;         // highest sequence number of ours the peer delivered
+    std::uint64_t pings_answered = 0;     // peer's pings we answered
     std::uint64_t ping_strikes = 0;
     std::uint64_t slow_downs_sent = 0;
     std::uint64_t slow_downs_received = 0;

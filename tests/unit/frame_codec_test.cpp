@@ -18,7 +18,8 @@ namespace heartbeat {
 // because they live in the frames' namespace.
 static void PrintTo(const hello_frame& h, std::ostream* os) {
     *os << "hello{v=" << h.version << " min=" << h.min_interval_ms << " max=" << h.max_interval_ms
-        << " session=" << h.session_id << " delivered=" << h.delivered << "}";
+        << " session=" << h.session_id << " delivered=" << h.delivered
+        << " first_seq=" << h.first_seq << "}";
 }
 static void PrintTo(const data_frame& d, std::ostream* os) {
     *os << "data{fin=" << d.fin << " size=" << d.payload.size() << "}";
@@ -98,7 +99,7 @@ struct fixed_size_type {
     std::uint32_t size;
 };
 constexpr fixed_size_type fixed_size_types[] = {
-    {frame_type::hello, 26}, {frame_type::ping, 16},     {frame_type::pong, 16},
+    {frame_type::hello, 34}, {frame_type::ping, 16},     {frame_type::pong, 16},
     {frame_type::ack, 8},    {frame_type::slow_down, 4},
 };
 
@@ -114,7 +115,8 @@ TEST(FrameCodecRoundTrip, EveryTypeWithBoundaryValues) {
                     .min_interval_ms = u32_max,
                     .max_interval_ms = u32_max,
                     .session_id = u64_max,
-                    .delivered = u64_max},
+                    .delivered = u64_max,
+                    .first_seq = u64_max},
         data_frame{.fin = true, .payload = {}},
         data_frame{.fin = false, .payload = {}},
         data_frame{.fin = true, .payload = one_byte},
@@ -154,10 +156,11 @@ TEST(FrameCodecRoundTrip, ExactBytesOfEveryType) {
                      .min_interval_ms = 0x03040506,
                      .max_interval_ms = 0x0708090A,
                      .session_id = 0x1112131415161718,
-                     .delivered = 0x2122232425262728},
-         {0x01, 0x00, 0x00, 0x00, 0x00, 0x1A, 0x01, 0x02, 0x03, 0x04, 0x05,
-          0x06, 0x07, 0x08, 0x09, 0x0A, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16,
-          0x17, 0x18, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28}},
+                     .delivered = 0x2122232425262728,
+                     .first_seq = 0x3132333435363738},
+         {0x01, 0x00, 0x00, 0x00, 0x00, 0x22, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+          0x09, 0x0A, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x21, 0x22, 0x23, 0x24,
+          0x25, 0x26, 0x27, 0x28, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38}},
         {data_frame{.fin = true, .payload = chunk}, {0x02, 0x01, 0, 0, 0, 0x02, 0xAA, 0xBB}},
         {data_frame{.fin = false, .payload = chunk}, {0x02, 0x00, 0, 0, 0, 0x02, 0xAA, 0xBB}},
         {ping_frame{.seq = 0x0102030405060708, .send_time_us = 0x1112131415161718},
@@ -282,7 +285,8 @@ public:
                                .min_interval_ms = static_cast<std::uint32_t>(value()),
                                .max_interval_ms = static_cast<std::uint32_t>(value()),
                                .session_id = value(),
-                               .delivered = value()};
+                               .delivered = value(),
+                               .first_seq = value()};
         case 2:
             return data_frame{.fin = uniform(0, 1) == 1, .payload = store_bytes(payload_size())};
         case 3:

@@ -3,6 +3,7 @@
 // stock streams; include it yourself (once, in one .cpp) to instantiate a session over your own
 // stream type: `template class heartbeat::basic_session<my_stream>;`.
 #include <heartbeat/frame_codec.hpp>
+#include <heartbeat/resume_store.hpp>
 #include <heartbeat/session.hpp>
 
 #include <boost/asio/append.hpp>
@@ -35,8 +36,9 @@ namespace detail {
 // the rarely-changing rest (state, RTT), updated only when they change.
 struct session_shared_stats {
     std::atomic<std::uint64_t> bytes_sent{0}, bytes_received{0}, frames_sent{0}, frames_received{0},
-        messages_sent{0}, messages_received{0}, peer_acked{0}, pings_answered{0}, ping_strikes{0},
-        slow_downs_sent{0}, slow_downs_received{0}, events_dropped{0};
+        messages_sent{0}, messages_received{0}, duplicates_dropped{0}, delivered_seq{0},
+        peer_acked{0}, pings_answered{0}, ping_strikes{0}, slow_downs_sent{0},
+        slow_downs_received{0}, events_dropped{0};
     std::atomic<std::size_t> queued_send_bytes{0}, queued_receive_bytes{0};
     mutable std::mutex mutex;
     peer_state state = peer_state::connecting;
@@ -101,8 +103,8 @@ void complete_later(Handler&& handler, const Executor& fallback, Args&&... args)
         slot.clear();
     // Posting to our own executor guarantees "never inline"; asio then dispatches to the
     // handler's associated executor.
-    boost::asio::post(fallback, boost::asio::append(std::forward<Handler>(handler),
-                                                    std::forward<Args>(args)...));
+    boost::asio::post(
+        fallback, boost::asio::append(std::forward<Handler>(handler), std::forward<Args>(args)...));
 }
 
 } // namespace detail
@@ -115,7 +117,8 @@ struct basic_session<Stream>::run_loops {
 
     explicit run_loops(basic_session& s)
         : self(s), exec(s.stream_.get_executor()), heartbeat_timer(exec), wake_timer(exec),
-          reader_resume(exec), close_timer(exec), monitor(s.config_.heartbeat) {}
+          reader_resume(exec), close_timer(exec), monitor(s.config_.heartbeat),
+          next_out_seq(s.config_.first_seq) {}
 
     basic_session& self;
     executor_type exec;
@@ -150,9 +153,12 @@ struct basic_session<Stream>::run_loops {
     std::vector<std::uint8_t> read_buffer;
     std::size_t read_begin = 0, read_end = 0;
     std::string assembling;
-    std::deque<std::string> inbox;
+    std::deque<received_message> inbox;
     std::size_t inbox_bytes = 0;
-    std::uint64_t delivered = 0;
+    std::uint64_t delivered = 0;   // highest sequence number delivered (cumulative ACK value)
+    std::uint64_t next_in_seq = 1; // sequence number of the next complete inbound message
+    std::shared_ptr<resume_store::counter> resume_counter; // server side, resumable sessions
+    std::uint64_t next_out_seq = 1;
     std::uint64_t peer_acked = 0;
     time_point last_peer_ping{};
     bool seen_peer_ping = false;
@@ -288,9 +294,19 @@ struct basic_session<Stream>::run_loops {
         push_event(std::move(e));
     }
 
-    void deliver(std::string message) {
-        ++delivered;
+    void deliver(std::string payload) {
+        const std::uint64_t seq = next_in_seq++;
+        if (seq <= delivered) {
+            // A message re-sent after a reconnect that this logical session already delivered.
+            self.shared_->duplicates_dropped.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        delivered = seq;
+        if (resume_counter)
+            resume_counter->store(seq, std::memory_order_relaxed);
+        self.shared_->delivered_seq.store(seq, std::memory_order_relaxed);
         self.shared_->messages_received.fetch_add(1, std::memory_order_relaxed);
+        received_message message{seq, std::move(payload)};
         if (pending_receive) {
             auto h = std::move(*pending_receive);
             pending_receive.reset();
@@ -298,7 +314,7 @@ struct basic_session<Stream>::run_loops {
                                    std::move(message));
             return;
         }
-        inbox_bytes += message.size();
+        inbox_bytes += message.payload.size();
         inbox.push_back(std::move(message));
         self.shared_->queued_receive_bytes.store(inbox_bytes, std::memory_order_relaxed);
     }
@@ -310,7 +326,21 @@ struct basic_session<Stream>::run_loops {
             return error::malformed_frame;
         if (h.version != protocol_version)
             return error::unsupported_version;
+        if (h.first_seq == 0)
+            return error::malformed_frame;
         hello_received = true;
+        next_in_seq = h.first_seq;
+        delivered = h.first_seq - 1;
+        if (self.config_.resume && h.session_id != 0) {
+            resume_counter = self.config_.resume->attach(h.session_id);
+            delivered = std::max(delivered, resume_counter->load(std::memory_order_relaxed));
+            // Tell the resuming peer at once what it need not wait for.
+            ack_sent = delivered;
+            queue_control(ack_frame{delivered});
+        } else {
+            ack_sent = delivered;
+        }
+        self.shared_->delivered_seq.store(delivered, std::memory_order_relaxed);
         const auto& cfg = self.config_;
         duration interval = cfg.heartbeat.interval;
         const duration peer_min = std::chrono::milliseconds(h.min_interval_ms);
@@ -504,8 +534,7 @@ struct basic_session<Stream>::run_loops {
                 co_await reader_resume.async_wait(
                     boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
                 reader_paused = false;
-                if (wait_ec && !stop_reason &&
-                    co_await run_loops::cancelled())
+                if (wait_ec && !stop_reason && co_await run_loops::cancelled())
                     co_return boost::asio::error::operation_aborted;
             }
         }
@@ -646,8 +675,8 @@ struct basic_session<Stream>::run_loops {
         detail::apply_tcp_keepalive(detail::lowest_layer_of(self.stream_), self.config_);
         const auto& cfg = self.config_;
         queue_control(hello_frame{protocol_version, detail::to_ms32(cfg.min_peer_ping_interval),
-                                  detail::to_ms32(cfg.max_peer_ping_interval), cfg.session_id,
-                                  delivered});
+                                  detail::to_ms32(cfg.max_peer_ping_interval), cfg.session_id, 0,
+                                  cfg.first_seq});
         publish_monitor();
         auto result = co_await (reader_loop() || writer_loop() || heartbeat_loop());
         boost::system::error_code reason =
@@ -697,7 +726,7 @@ struct basic_session<Stream>::run_loops {
         if (pending_receive && inbox.empty()) {
             auto h = std::move(*pending_receive);
             pending_receive.reset();
-            detail::complete_later(std::move(h), exec, reason, std::string());
+            detail::complete_later(std::move(h), exec, reason, received_message{});
         }
         {
             std::lock_guard lock(self.shared_->mutex);
@@ -780,6 +809,7 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
             return;
         }
         const std::uint64_t id = l.next_message_id++;
+        const std::uint64_t seq = l.next_out_seq++;
         auto slot = boost::asio::get_associated_cancellation_slot(h);
         if (slot.is_connected()) {
             slot.assign([this, id](boost::asio::cancellation_type) {
@@ -803,7 +833,7 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
             });
         }
         shared_->queued_send_bytes.fetch_add(m.size(), std::memory_order_relaxed);
-        l.send_queue.push_back(outgoing_message{std::move(m), 0, std::move(h), id});
+        l.send_queue.push_back(outgoing_message{std::move(m), 0, std::move(h), id, false, seq});
         l.wake_writer();
     });
 }
@@ -814,20 +844,21 @@ void basic_session<Stream>::start_receive(receive_handler handler) {
         const auto ex = stream_.get_executor();
         if (!loops_) {
             detail::complete_later(std::move(h), ex,
-                                   boost::system::error_code(error::invalid_config), std::string());
+                                   boost::system::error_code(error::invalid_config),
+                                   received_message{});
             return;
         }
         auto& l = *loops_;
         if (l.pending_receive) {
             detail::complete_later(std::move(h), ex,
                                    boost::system::error_code(boost::asio::error::already_started),
-                                   std::string());
+                                   received_message{});
             return;
         }
         if (!l.inbox.empty()) {
-            std::string m = std::move(l.inbox.front());
+            received_message m = std::move(l.inbox.front());
             l.inbox.pop_front();
-            l.inbox_bytes -= m.size();
+            l.inbox_bytes -= m.payload.size();
             shared_->queued_receive_bytes.store(l.inbox_bytes, std::memory_order_relaxed);
             if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
                 l.reader_resume.cancel();
@@ -835,7 +866,7 @@ void basic_session<Stream>::start_receive(receive_handler handler) {
             return;
         }
         if (l.ended) {
-            detail::complete_later(std::move(h), ex, l.end_reason, std::string());
+            detail::complete_later(std::move(h), ex, l.end_reason, received_message{});
             return;
         }
         auto slot = boost::asio::get_associated_cancellation_slot(h);
@@ -848,7 +879,7 @@ void basic_session<Stream>::start_receive(receive_handler handler) {
                 detail::complete_later(
                     std::move(handler), stream_.get_executor(),
                     boost::system::error_code(boost::asio::error::operation_aborted),
-                    std::string());
+                    received_message{});
             });
         }
         l.pending_receive.emplace(std::move(h));
@@ -932,6 +963,8 @@ session_stats basic_session<Stream>::stats() const {
     s.frames_received = sh.frames_received.load(std::memory_order_relaxed);
     s.messages_sent = sh.messages_sent.load(std::memory_order_relaxed);
     s.messages_received = sh.messages_received.load(std::memory_order_relaxed);
+    s.duplicates_dropped = sh.duplicates_dropped.load(std::memory_order_relaxed);
+    s.delivered_seq = sh.delivered_seq.load(std::memory_order_relaxed);
     s.peer_acked = sh.peer_acked.load(std::memory_order_relaxed);
     s.pings_answered = sh.pings_answered.load(std::memory_order_relaxed);
     s.ping_strikes = sh.ping_strikes.load(std::memory_order_relaxed);
