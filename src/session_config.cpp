@@ -28,6 +28,8 @@ std::optional<config_error> validate(const session_config& c) {
         return fail("session_config.max_peer_ping_interval", "must be >= min_peer_ping_interval");
     if (c.handshake_timeout <= duration::zero())
         return fail("session_config.handshake_timeout", "must be > 0");
+    if (c.ack_delay < duration::zero())
+        return fail("session_config.ack_delay", "must be >= 0");
     if (c.first_seq < 1)
         return fail("session_config.first_seq", "must be >= 1");
     if (c.close_timeout <= duration::zero())

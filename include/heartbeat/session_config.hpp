@@ -54,6 +54,10 @@ struct session_config {
     // dropped (exactly-once to the same server). Shared by all sessions of a server.
     std::shared_ptr<resume_store> resume;
 
+    // A cumulative ACK rides on the next write, or goes alone after this delay (the client
+    // supervisor frees its resend buffer on ACKs).
+    duration ack_delay = milliseconds(5);
+
     // Awaitable events kept for async_wait_event; the oldest is dropped (and counted) beyond.
     std::size_t event_queue_capacity = 256;
 };

@@ -148,6 +148,8 @@ struct basic_session<Stream>::run_loops {
     std::deque<outgoing_message> send_queue;
     std::uint64_t next_message_id = 1;
     std::uint64_t ack_sent = 0;
+    std::uint64_t ack_due_for = ~std::uint64_t{0}; // ack_sent value when ack_due was set
+    time_point ack_due{};
 
     // Inbound.
     std::vector<std::uint8_t> read_buffer;
@@ -521,10 +523,15 @@ struct basic_session<Stream>::run_loops {
                 if (auto err = apply(monitor.on_inbound(now), before, now))
                     co_return err;
             }
-            // Acknowledge in bulk: one ACK per 64 messages; the writer piggybacks the rest.
+            // Acknowledge in bulk: one ACK per 64 messages; otherwise the writer piggybacks it on
+            // the next write, or sends it alone after ack_delay.
             if (delivered - ack_sent >= 64) {
                 ack_sent = delivered;
                 queue_control(ack_frame{delivered});
+            } else if (delivered != ack_sent && ack_due_for != ack_sent) {
+                ack_due_for = ack_sent;
+                ack_due = now + self.config_.ack_delay;
+                wake_writer();
             }
             while (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason) {
                 // Back-pressure: stop reading until the application catches up.
@@ -594,7 +601,9 @@ struct basic_session<Stream>::run_loops {
                 if (stop_reason)
                     co_return stop_reason; // closing and everything flushed
                 writer_sleeping = true;
-                wake_timer.expires_at(time_point::max());
+                // A pending ACK waits at most ack_delay for a write to ride on.
+                const bool ack_pending = delivered != ack_sent;
+                wake_timer.expires_at(ack_pending ? ack_due : time_point::max());
                 boost::system::error_code wait_ec;
                 co_await wake_timer.async_wait(
                     boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
@@ -603,6 +612,10 @@ struct basic_session<Stream>::run_loops {
                     co_return stop_reason
                         ? stop_reason
                         : boost::system::error_code(boost::asio::error::operation_aborted);
+                if (!wait_ec && delivered != ack_sent) {
+                    ack_sent = delivered;
+                    encode_append(ack_frame{delivered}, control_out);
+                }
                 continue;
             }
             in_write = chunk_sizes.size();
