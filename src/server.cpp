@@ -145,14 +145,14 @@ struct basic_server<Protocol>::state : std::enable_shared_from_this<state> {
                                               std::shared_ptr<peer> p) {
         for (;;) {
             auto [ec, message] =
-                co_await p->session->async_receive(asio::as_tuple(asio::use_awaitable));
+                co_await p->session->async_receive_message(asio::as_tuple(asio::use_awaitable));
             if (ec)
                 co_return;
             if (self->callbacks.on_message) {
                 self->callbacks.on_message(p->info, std::move(message));
             } else if (self->config.echo) {
                 auto [send_ec] = co_await p->session->async_send(
-                    std::move(message), asio::as_tuple(asio::use_awaitable));
+                    std::move(message.payload), asio::as_tuple(asio::use_awaitable));
                 if (send_ec)
                     co_return;
             }

@@ -1,7 +1,10 @@
 #pragma once
 // Server-side memory of logical sessions, so a client that reconnects with the same session id
 // resumes where it left off: messages it re-sends that were already delivered are dropped, which
-// makes delivery to the application exactly-once across reconnects to the same server.
+// makes delivery to the application exactly-once across reconnects to the same server. Servers
+// that share one store (same process, or a store shared by a cluster) extend exactly-once across
+// failover between them; a session claims each sequence number atomically, so even a stale
+// connection that wakes up after a freeze cannot deliver a message another one delivered.
 #include <heartbeat/clock.hpp>
 
 #include <atomic>

@@ -37,8 +37,9 @@ struct server_callbacks {
     std::function<void(const peer_info&, const verdict&)> on_peer_dead;
     // Every session ends here, with its reason (after on_peer_dead for a verdict).
     std::function<void(const peer_info&, boost::system::error_code reason)> on_peer_closed;
-    // Application messages; when unset and echo is on, messages are echoed.
-    std::function<void(const peer_info&, std::string message)> on_message;
+    // Application messages, with their sequence number in the client's logical session (for
+    // deduplication after a failover); when unset and echo is on, messages are echoed.
+    std::function<void(const peer_info&, received_message message)> on_message;
 };
 
 struct server_stats {

@@ -298,14 +298,22 @@ struct basic_session<Stream>::run_loops {
 
     void deliver(std::string payload) {
         const std::uint64_t seq = next_in_seq++;
-        if (seq <= delivered) {
+        bool duplicate = seq <= delivered;
+        if (!duplicate && resume_counter) {
+            // Claim the sequence number in the store: servers sharing a store (or a stale
+            // connection of this one, thawed after a freeze) never deliver the same message twice.
+            std::uint64_t seen = resume_counter->load(std::memory_order_relaxed);
+            while (seen < seq &&
+                   !resume_counter->compare_exchange_weak(seen, seq, std::memory_order_relaxed))
+                ;
+            duplicate = seen >= seq;
+        }
+        if (duplicate) {
             // A message re-sent after a reconnect that this logical session already delivered.
             self.shared_->duplicates_dropped.fetch_add(1, std::memory_order_relaxed);
             return;
         }
         delivered = seq;
-        if (resume_counter)
-            resume_counter->store(seq, std::memory_order_relaxed);
         self.shared_->delivered_seq.store(seq, std::memory_order_relaxed);
         self.shared_->messages_received.fetch_add(1, std::memory_order_relaxed);
         received_message message{seq, std::move(payload)};
