@@ -8,7 +8,12 @@ packages=(
   libboost1.81-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   haproxy iproute2 procps
+  chromium
 )
+# Node.js runs the WebSocket interop peers (the `ws` package); any recent node will do.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
