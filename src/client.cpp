@@ -1,6 +1,7 @@
 #include <heartbeat/client.hpp>
 
 #include <heartbeat/backoff.hpp>
+#include <heartbeat/detail/supervised_session.hpp>
 #include <heartbeat/endpoint_policy.hpp>
 #include <heartbeat/random.hpp>
 #include <heartbeat/reconnect_budget.hpp>
@@ -158,7 +159,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     std::uint64_t next_ticket = 1;
 
     // Current session.
-    std::shared_ptr<tcp_session> session;
+    std::shared_ptr<detail::supervised_session> session;
     bool feed_session = false;
     std::size_t current = 0;
     std::uint64_t generation = 0; // bumps per session; stale probe results are ignored
@@ -208,7 +209,16 @@ struct client::impl : std::enable_shared_from_this<impl> {
     }
 
     void hand_to_session(pending& p) {
-        session->async_send(p.payload, [](error_code) {});
+        if (session->acknowledges()) {
+            session->send(p.payload, [](error_code) {});
+        } else {
+            // No ACKs in this protocol: a message written to the transport counts as delivered.
+            std::weak_ptr<impl> weak = weak_from_this();
+            session->send(p.payload, [weak, seq = p.seq](error_code ec) {
+                if (auto self = weak.lock(); self && !ec)
+                    self->on_ack(seq);
+            });
+        }
         if (p.ever_sent)
             update_stats([](client_stats& s) { ++s.messages_resent; });
         p.handed = true;
@@ -254,47 +264,13 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
     // --- connecting --------------------------------------------------------------------------
 
-    asio::awaitable<std::pair<error_code, asio::ip::tcp::socket>> connect_to(const endpoint& ep) {
-        using namespace asio::experimental::awaitable_operators;
-        asio::ip::tcp::socket socket(strand);
-        std::vector<asio::ip::tcp::endpoint> targets;
-        if (ep.resolved) {
-            targets.push_back(*ep.resolved);
-        } else {
-            asio::ip::tcp::resolver resolver(strand);
-            asio::steady_timer timer(strand);
-            timer.expires_after(config.resolve_timeout);
-            auto result = co_await (
-                resolver.async_resolve(ep.host, ep.port, asio::as_tuple(asio::use_awaitable)) ||
-                timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-            if (result.index() == 1)
-                co_return std::pair{error_code(error::connect_timeout), std::move(socket)};
-            auto [ec, results] = std::get<0>(std::move(result));
-            if (ec)
-                co_return std::pair{ec, std::move(socket)};
-            for (const auto& r : results)
-                targets.push_back(r.endpoint());
-        }
-        asio::steady_timer timer(strand);
-        timer.expires_after(config.connect_timeout);
-        auto result =
-            co_await (asio::async_connect(socket, targets, asio::as_tuple(asio::use_awaitable)) ||
-                      timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-        if (result.index() == 1) {
-            error_code ignored;
-            socket.close(ignored);
-            co_return std::pair{error_code(error::connect_timeout), std::move(socket)};
-        }
-        auto [ec, connected] = std::get<0>(std::move(result));
-        co_return std::pair{ec, std::move(socket)};
+    detail::connect_limits limits() const {
+        return {config.resolve_timeout, config.connect_timeout};
     }
 
     // A heartbeat-only connection: healthy when the endpoint answers a ping in time.
     asio::awaitable<bool> probe(std::size_t target) {
         auto self = shared_from_this();
-        auto [ec, socket] = co_await connect_to(endpoints[target]);
-        if (ec)
-            co_return false;
         session_config pc = config.session;
         pc.session_id = 0;
         pc.heartbeat.interval = std::min<duration>(pc.heartbeat.interval, milliseconds(50));
@@ -310,8 +286,11 @@ struct client::impl : std::enable_shared_from_this<impl> {
             *healthy = true;
             signal->notify();
         };
-        auto s = std::make_shared<tcp_session>(std::move(socket), pc, cb);
-        s->async_run([s, done, signal](error_code) {
+        auto [ec, s] =
+            co_await detail::connect_supervised(strand, endpoints[target], pc, cb, limits());
+        if (ec)
+            co_return false;
+        s->run([s, done, signal](error_code) {
             *done = true;
             signal->notify();
         });
@@ -331,14 +310,14 @@ struct client::impl : std::enable_shared_from_this<impl> {
         std::optional<std::size_t> failback_to;
     };
 
-    asio::awaitable<session_outcome> run_session(std::size_t idx, asio::ip::tcp::socket socket) {
-        auto self = shared_from_this();
+    // Config and callbacks of the next session on endpoint `idx`.
+    std::pair<session_config, session_callbacks> session_setup(std::size_t idx) {
         session_config sc = config.session;
         sc.session_id = id;
+        // Messages accepted while connecting join `unacked` and are handed over in order, so
+        // the first one handed is this one.
         sc.first_seq = unacked.empty() ? next_seq : unacked.front().seq;
         sc.resume = nullptr;
-        const std::uint64_t gen = ++generation;
-
         session_callbacks cb;
         cb.on_state_change = [this, idx](peer_state, peer_state to, unsigned missed) {
             client_event e;
@@ -371,8 +350,13 @@ struct client::impl : std::enable_shared_from_this<impl> {
             emit(std::move(e));
         };
         cb.on_ack = [this](std::uint64_t seq) { on_ack(seq); };
+        return {sc, cb};
+    }
 
-        auto s = std::make_shared<tcp_session>(std::move(socket), sc, cb);
+    asio::awaitable<session_outcome> run_session(std::size_t idx,
+                                                 std::shared_ptr<detail::supervised_session> s) {
+        auto self = shared_from_this();
+        const std::uint64_t gen = ++generation;
         session = s;
         feed_session = true;
         current = idx;
@@ -393,12 +377,12 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
         auto done = std::make_shared<bool>(false);
         auto reason = std::make_shared<error_code>();
-        s->async_run([self, done, reason](error_code ec) {
+        s->run([self, done, reason](error_code ec) {
             *reason = ec;
             *done = true;
             self->wake.notify();
         });
-        asio::co_spawn(strand, forward_messages(s), asio::detached);
+        forward_messages(s);
 
         session_outcome outcome;
         bool probe_running = false;
@@ -471,21 +455,23 @@ struct client::impl : std::enable_shared_from_this<impl> {
         co_return outcome;
     }
 
-    asio::awaitable<void> forward_messages(std::shared_ptr<tcp_session> s) {
-        auto self = shared_from_this();
-        for (;;) {
-            auto [ec, m] = co_await s->async_receive_message(asio::as_tuple(asio::use_awaitable));
-            if (ec)
-                co_return;
-            update_stats([](client_stats& st) { ++st.messages_received; });
-            if (pending_receive) {
-                auto h = std::move(*pending_receive);
-                pending_receive.reset();
-                complete_later(std::move(h), strand, error_code{}, std::move(m));
+    // Keeps one receive outstanding on the session and forwards messages to the application.
+    void forward_messages(std::shared_ptr<detail::supervised_session> s) {
+        std::weak_ptr<impl> weak = weak_from_this();
+        s->receive([weak, s](error_code ec, received_message m) {
+            auto self = weak.lock();
+            if (!self || ec)
+                return;
+            self->update_stats([](client_stats& st) { ++st.messages_received; });
+            if (self->pending_receive) {
+                auto h = std::move(*self->pending_receive);
+                self->pending_receive.reset();
+                complete_later(std::move(h), self->strand, error_code{}, std::move(m));
             } else {
-                inbox.push_back(std::move(m));
+                self->inbox.push_back(std::move(m));
             }
-        }
+            self->forward_messages(s);
+        });
     }
 
     // --- the supervisor loop -----------------------------------------------------------------
@@ -530,7 +516,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
                 e.attempt = attempt;
                 emit(std::move(e));
             }
-            auto [ec, socket] = co_await connect_to(endpoints[idx]);
+            auto [sc, cb] = session_setup(idx);
+            auto [ec, connected] =
+                co_await detail::connect_supervised(strand, endpoints[idx], sc, cb, limits());
             if (stop_reason)
                 co_return stop_reason;
             reconnecting = true;
@@ -569,7 +557,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
             if (ever_connected)
                 update_stats([&](client_stats& s) { s.downtime += clock::now() - down_since; });
             ever_connected = true;
-            auto outcome = co_await run_session(idx, std::move(socket));
+            auto outcome = co_await run_session(idx, std::move(connected));
             down_since = clock::now();
             if (stop_reason)
                 co_return stop_reason;
