@@ -153,8 +153,13 @@ monitor_step heartbeat_monitor::on_pong(std::uint64_t seq, time_point now) {
 }
 
 void heartbeat_monitor::on_ping_written(std::uint64_t seq, time_point now) {
+    on_ping_written(seq, now, now);
+}
+
+void heartbeat_monitor::on_ping_written(std::uint64_t seq, time_point now,
+                                        time_point write_started) {
     if (ping_record* ping = find(seq)) {
-        ping->written = now;
+        ping->written = std::clamp(write_started, ping->requested, now);
         ping->is_written = true;
     }
     if (armed_ && armed_seq_ == seq) {

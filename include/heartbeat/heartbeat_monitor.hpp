@@ -85,8 +85,11 @@ public:
     monitor_step on_inbound(time_point now);
     // An inbound pong echoing `seq`.
     monitor_step on_pong(std::uint64_t seq, time_point now);
-    // The driver finished writing ping `seq` to the transport at `now`.
+    // The driver finished writing ping `seq` to the transport at `now`; the reply deadline runs
+    // from `now`. `write_started` (when the write carrying it began; PINGs go first in a batch)
+    // is the better base for the round trip when the completion was noticed late.
     void on_ping_written(std::uint64_t seq, time_point now);
+    void on_ping_written(std::uint64_t seq, time_point now, time_point write_started);
     // The timer armed for next_deadline() fired.
     monitor_step on_timer(time_point now);
 

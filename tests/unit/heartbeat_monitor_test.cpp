@@ -437,3 +437,15 @@ TEST(HeartbeatMonitor, PhiAccrualDetectorDeclaresASilentPeerDeadAndKeepsAHealthy
     EXPECT_GT(v->silence, 1000ms);
     EXPECT_LT(v->silence, 3000ms);
 }
+
+TEST(HeartbeatMonitor, RoundTripRunsFromWriteStartWhileDeadlineRunsFromCompletion) {
+    hb::heartbeat_monitor m(base_config());
+    m.start(at(0ms));
+    ASSERT_EQ(m.on_timer(at(1000ms)).send_ping, 1u);
+    // The write began at 1001 ms; its completion was only noticed at 1040 ms.
+    m.on_ping_written(1, at(1040ms), at(1001ms));
+    EXPECT_EQ(m.next_deadline(), at(1540ms));
+    const auto pong = m.on_pong(1, at(1031ms));
+    ASSERT_TRUE(pong.rtt.has_value());
+    EXPECT_EQ(*pong.rtt, 30ms);
+}

@@ -627,6 +627,7 @@ struct basic_session<Stream>::run_loops {
                 continue;
             }
             in_write = chunk_sizes.size();
+            const time_point write_started = pings_writing.empty() ? time_point{} : clock::now();
             auto [ec, n] = co_await boost::asio::async_write(
                 self.stream_, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
             in_write = 0;
@@ -637,7 +638,7 @@ struct basic_session<Stream>::run_loops {
             const time_point now = clock::now();
             self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
             for (const std::uint64_t seq : pings_writing)
-                monitor.on_ping_written(seq, now);
+                monitor.on_ping_written(seq, now, write_started);
             std::size_t finished = 0;
             for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
                 auto& m = send_queue[i];
