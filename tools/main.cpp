@@ -1,0 +1,92 @@
+// The `heartbeat` command: CLI11 wiring only; the commands live in serve_command/watch_command.
+#include "help_text.hpp"
+#include "serve_command.hpp"
+#include "usage_error.hpp"
+#include "watch_command.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+namespace {
+
+using namespace heartbeat::cli;
+
+void add_heartbeat_flags(CLI::App& cmd, heartbeat_flags& f) {
+    cmd.add_option("--interval", f.interval, "Quiet time (nothing received) before a ping is sent")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    cmd.add_option("--timeout", f.timeout, "How long a pong may take after its ping was written")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    cmd.add_option("--misses", f.misses, "Consecutive missed pongs that make the verdict dead")
+        ->type_name("N")
+        ->capture_default_str();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Application-level heartbeats over TCP: serve, or watch servers' liveness.",
+                 "heartbeat"};
+    app.require_subcommand(1);
+    app.footer(main_help_footer);
+
+    serve_args serve;
+    auto* serve_cmd = app.add_subcommand(
+        "serve", "Run a heartbeat echo server: answer pings, echo messages, heartbeat every peer; "
+                 "until SIGINT/SIGTERM");
+    serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on; port 0 picks one")
+        ->type_name("HOST:PORT")
+        ->capture_default_str();
+    add_heartbeat_flags(*serve_cmd, serve.heartbeat);
+    serve_cmd
+        ->add_option("--min-interval", serve.heartbeat.min_interval,
+                     "Ping policing: a peer pinging faster than this is told to slow down, then "
+                     "disconnected (0ms: off)")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    serve_cmd->add_flag("--json", serve.json, "One JSON event per line on stdout");
+    serve_cmd->footer(serve_help_footer);
+
+    watch_args watch;
+    auto* watch_cmd = app.add_subcommand(
+        "watch", "Heartbeat servers, report RTT, suspicion and verdicts, reconnect after 1 s; "
+                 "until SIGINT/SIGTERM or --for");
+    watch_cmd->add_option("ENDPOINT", watch.endpoints, "Servers to watch, as HOST:PORT")
+        ->required();
+    add_heartbeat_flags(*watch_cmd, watch.heartbeat);
+    watch_cmd
+        ->add_option("--jitter", watch.heartbeat.jitter,
+                     "Fraction (0..0.5) by which each quiet period is randomised")
+        ->type_name("F")
+        ->capture_default_str();
+    watch_cmd->add_option("--for", watch.run_for, "Close the sessions and exit 0 after this long")
+        ->type_name("DURATION");
+    watch_cmd->add_flag("--json", watch.json, "One JSON event per line on stdout");
+    watch_cmd->footer(watch_help_footer);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "heartbeat: %s\n", e.what());
+        return 2;
+    }
+
+    try {
+        if (serve_cmd->parsed())
+            return run_serve(serve);
+        return run_watch(watch);
+    } catch (const usage_error& e) {
+        std::fprintf(stderr, "heartbeat: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "heartbeat: %s\n", e.what());
+        return 1;
+    }
+}
