@@ -58,12 +58,18 @@ const char* to_string(client_event_kind k) noexcept {
 }
 
 std::optional<config_error> validate(const client_config& c) {
+    // A nested struct names its fields from its type ("session_config.heartbeat.interval");
+    // here the root is our member instead: "client_config.session.heartbeat.interval".
+    const auto nested = [](const char* member, const config_error& e) {
+        return std::optional<config_error>(config_error{
+            std::string("client_config.") + member + e.field.substr(e.field.find('.')), e.reason});
+    };
     if (auto e = validate(c.session))
-        return config_error{"client_config." + e->field, e->reason};
+        return nested("session", *e);
     if (auto e = validate(c.backoff))
-        return config_error{"client_config." + e->field, e->reason};
+        return nested("backoff", *e);
     if (auto e = validate(c.endpoints))
-        return config_error{"client_config." + e->field, e->reason};
+        return nested("endpoints", *e);
     const auto fail = [](const char* field, const char* reason) {
         return std::optional<config_error>(config_error{field, reason});
     };
@@ -162,6 +168,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     std::shared_ptr<detail::supervised_session> session;
     bool feed_session = false;
     std::size_t current = 0;
+    bool handshake_done = false;  // the current session's peer completed the handshake
     std::uint64_t generation = 0; // bumps per session; stale probe results are ignored
 
     // Receive side.
@@ -319,7 +326,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
         sc.first_seq = unacked.empty() ? next_seq : unacked.front().seq;
         sc.resume = nullptr;
         session_callbacks cb;
-        cb.on_state_change = [this, idx](peer_state, peer_state to, unsigned missed) {
+        cb.on_state_change = [this, idx](peer_state from, peer_state to, unsigned missed) {
+            if (from == peer_state::connecting)
+                handshake_done = true; // a session, not just a TCP connection the peer dropped
             client_event e;
             e.endpoint = label(idx);
             e.missed = missed;
@@ -493,6 +502,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
         unsigned failed_attempts = 0;
         unsigned attempt = 0;
         time_point down_since = clock::now();
+        time_point no_session_since = down_since; // for give_up.max_downtime
         bool reconnecting = false, ever_connected = false;
         reconnect_budget& budget =
             config.budget ? *config.budget : reconnect_budget::process_wide();
@@ -516,12 +526,14 @@ struct client::impl : std::enable_shared_from_this<impl> {
                 e.attempt = attempt;
                 emit(std::move(e));
             }
+            handshake_done = false;
             auto [sc, cb] = session_setup(idx);
             auto [ec, connected] =
                 co_await detail::connect_supervised(strand, endpoints[idx], sc, cb, limits());
             if (stop_reason)
                 co_return stop_reason;
             reconnecting = true;
+            bool failed_attempt = true; // a connect that failed, or a session never established
             if (ec) {
                 update_stats([](client_stats& s) { ++s.connect_failures; });
                 client_event closed;
@@ -529,50 +541,62 @@ struct client::impl : std::enable_shared_from_this<impl> {
                 closed.endpoint = label(idx);
                 closed.reason = ec;
                 emit(std::move(closed));
+            } else {
+                policy.on_connected(clock::now());
+                if (ever_connected)
+                    update_stats(
+                        [&](client_stats& s) { s.downtime += clock::now() - down_since; });
+                ever_connected = true;
+                auto outcome = co_await run_session(idx, std::move(connected));
+                down_since = clock::now();
+                if (stop_reason)
+                    co_return stop_reason;
+                if (outcome.failback_to) {
+                    const std::size_t to = *outcome.failback_to;
+                    policy.on_failback(to, clock::now());
+                    update_stats([](client_stats& s) { ++s.failbacks; });
+                    client_event e;
+                    e.kind = client_event_kind::failback;
+                    e.from = label(idx);
+                    e.to = label(to);
+                    emit(std::move(e));
+                    continue;
+                }
+                // Accepted and dropped before the peer's HELLO (a server over its session
+                // limit, a proxy without a backend): a failed attempt, not a session.
+                failed_attempt = !handshake_done;
+                if (!failed_attempt) {
+                    failed_attempts = 0;
+                    no_session_since = down_since;
+                }
+            }
+            if (failed_attempt) {
                 ++failed_attempts;
                 const auto& rule = config.give_up;
                 if ((rule.max_attempts && failed_attempts >= rule.max_attempts) ||
                     (rule.max_downtime > duration::zero() &&
-                     clock::now() - down_since >= rule.max_downtime)) {
+                     clock::now() - no_session_since >= rule.max_downtime)) {
                     client_event e;
                     e.kind = client_event_kind::gave_up;
                     e.reason = error::all_endpoints_failed;
                     emit(std::move(e));
                     co_return error::all_endpoints_failed;
                 }
-                fail_over_from(idx);
-                if (policy.round_exhausted()) {
-                    const duration delay = retry.next_delay();
-                    client_event e;
-                    e.kind = client_event_kind::reconnecting;
-                    e.attempt = attempt;
-                    e.delay = delay;
-                    emit(std::move(e));
-                    co_await wake.wait_until(clock::now() + delay);
-                }
-                continue;
-            }
-            failed_attempts = 0;
-            policy.on_connected(clock::now());
-            if (ever_connected)
-                update_stats([&](client_stats& s) { s.downtime += clock::now() - down_since; });
-            ever_connected = true;
-            auto outcome = co_await run_session(idx, std::move(connected));
-            down_since = clock::now();
-            if (stop_reason)
-                co_return stop_reason;
-            if (outcome.failback_to) {
-                const std::size_t to = *outcome.failback_to;
-                policy.on_failback(to, clock::now());
-                update_stats([](client_stats& s) { ++s.failbacks; });
-                client_event e;
-                e.kind = client_event_kind::failback;
-                e.from = label(idx);
-                e.to = label(to);
-                emit(std::move(e));
-                continue;
             }
             fail_over_from(idx);
+            // Every endpoint failed in a row (connects, or sessions that died): back off before
+            // the next round. A session that lived backoff.reset_after reset the base, so after
+            // a long healthy session this costs at most `initial` (fully jittered), which also
+            // de-synchronises a fleet that lost the same server.
+            if (policy.round_exhausted()) {
+                const duration delay = retry.next_delay();
+                client_event e;
+                e.kind = client_event_kind::reconnecting;
+                e.attempt = attempt;
+                e.delay = delay;
+                emit(std::move(e));
+                co_await wake.wait_until(clock::now() + delay);
+            }
         }
     }
 

@@ -48,8 +48,13 @@ std::optional<config_error> validate(const monitor_config& c) {
         return fail("monitor_config.stall_tolerance", "must be > 0");
     if (c.detector != detector_kind::missed_count && c.detector != detector_kind::phi_accrual)
         return fail("monitor_config.detector", "must be missed_count or phi_accrual");
-    if (c.detector == detector_kind::phi_accrual)
-        return validate(c.phi);
+    if (c.detector == detector_kind::phi_accrual) {
+        if (auto e = validate(c.phi)) {
+            // "phi_accrual_config.X" -> "monitor_config.phi.X": the member path, not the type.
+            e->field = "monitor_config.phi." + e->field.substr(e->field.find('.') + 1);
+            return e;
+        }
+    }
     return std::nullopt;
 }
 

@@ -103,27 +103,36 @@ struct basic_server<Protocol>::state : std::enable_shared_from_this<state> {
             ++counters.accepted;
             p->info.id = next_id++;
             p->info.address = ec ? std::string("unknown") : address_of(remote);
-            peers.emplace(p->info.id, p);
         }
         session_callbacks scb;
         std::weak_ptr<peer> weak = p;
         auto self = this->shared_from_this();
+        // Callbacks hold the server weakly: a session must not keep its server alive.
+        std::weak_ptr<state> weak_self = self;
         if (callbacks.on_peer_state)
-            scb.on_state_change = [self, weak](peer_state from, peer_state to, unsigned missed) {
-                if (auto pp = weak.lock())
+            scb.on_state_change = [weak_self, weak](peer_state from, peer_state to, unsigned missed) {
+                auto self = weak_self.lock();
+                if (auto pp = weak.lock(); pp && self)
                     self->callbacks.on_peer_state(pp->info, from, to, missed);
             };
         if (callbacks.on_peer_rtt)
-            scb.on_rtt = [self, weak](duration rtt, const rtt_estimator& est) {
-                if (auto pp = weak.lock())
+            scb.on_rtt = [weak_self, weak](duration rtt, const rtt_estimator& est) {
+                auto self = weak_self.lock();
+                if (auto pp = weak.lock(); pp && self)
                     self->callbacks.on_peer_rtt(pp->info, rtt, est.srtt());
             };
         if (callbacks.on_peer_dead)
-            scb.on_verdict = [self, weak](const verdict& v) {
-                if (auto pp = weak.lock())
+            scb.on_verdict = [weak_self, weak](const verdict& v) {
+                auto self = weak_self.lock();
+                if (auto pp = weak.lock(); pp && self)
                     self->callbacks.on_peer_dead(pp->info, v);
             };
         p->session = std::make_unique<session_type>(std::move(socket), config.session, scb);
+        {
+            // Listed only once its session exists: stats() and send_to() run on other threads.
+            std::lock_guard lock(mutex);
+            peers.emplace(p->info.id, p);
+        }
         if (callbacks.on_peer_connected)
             asio::post(p->session->get_executor(),
                        [self, p] { self->callbacks.on_peer_connected(p->info); });
@@ -168,6 +177,23 @@ basic_server<Protocol>::basic_server(asio::io_context& ioc, const endpoint_type&
 template <class Protocol>
 basic_server<Protocol>::~basic_server() {
     close();
+    // close() only posts the acceptor's close, and each session keeps itself (and the state)
+    // alive until its completion runs. On an io_context that is stopped (a crashed or torn-down
+    // server) none of that ever runs: the listener would stay bound and every peer socket open
+    // (peers never see EOF) even after the io_context is destroyed. Nothing runs on a stopped
+    // io_context, so close them here, synchronously.
+    if (state_->ioc.stopped()) {
+        boost::system::error_code ignored;
+        state_->acceptor.close(ignored);
+        std::vector<std::shared_ptr<typename state::peer>> peers;
+        {
+            std::lock_guard lock(state_->mutex);
+            for (auto& [id, p] : state_->peers)
+                peers.push_back(p);
+        }
+        for (auto& p : peers)
+            p->session->stream().close(ignored);
+    }
 }
 
 template <class Protocol>

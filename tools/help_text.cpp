@@ -2,8 +2,10 @@
 
 namespace heartbeat::cli {
 
+#define HEARTBEAT_DURATION_HELP "Durations take a unit: ms, s or m (250ms, 1.5s, 2m).\n"
+
 #define HEARTBEAT_COMMON_HELP                                                                      \
-    "Durations take a unit: ms, s or m (250ms, 1.5s, 2m).\n"                                       \
+    HEARTBEAT_DURATION_HELP                                                                        \
     "Exit status: 0 after SIGINT/SIGTERM (or --for), 1 on a runtime failure, 2 on bad "            \
     "arguments.\n"
 
@@ -14,8 +16,10 @@ namespace heartbeat::cli {
 
 const char* const main_help_footer = HEARTBEAT_COMMON_HELP
     "JSON events (--json): serve emits listening, peer_connected, peer_dead, peer_closed;\n"
-    "watch emits connected, rtt, suspect, alive, dead, closed. Their fields are listed by\n"
-    "'heartbeat serve --help' and 'heartbeat watch --help'.\n";
+    "watch emits connected, rtt, suspect, alive, dead, closed, failover, reconnecting,\n"
+    "failback, gave_up and (with --send-rate) delivery. Their fields are listed by\n"
+    "'heartbeat serve --help' and 'heartbeat watch --help'.\n"
+    "'heartbeat demo' shows failover and failback end to end in one process (about 12 s).\n";
 
 const char* const serve_help_footer = HEARTBEAT_COMMON_HELP
     "\n" HEARTBEAT_JSON_INTRO "then the event's own fields:\n"
@@ -31,29 +35,73 @@ const char* const serve_help_footer = HEARTBEAT_COMMON_HELP
     "Example: {\"t_ms\":5012,\"event\":\"peer_dead\",\"peer\":\"127.0.0.1:50312\","
     "\"reason\":\"peer_dead\",\"missed\":3,\"silent_ms\":4004}\n";
 
-const char* const watch_help_footer = HEARTBEAT_COMMON_HELP
-    "\n" HEARTBEAT_JSON_INTRO "  endpoint  the ENDPOINT as given on the command line\n"
-    "then the event's own fields:\n"
-    "  connected  {}                  the heartbeat handshake with ENDPOINT completed (again\n"
-    "                                 after every reconnect)\n"
-    "  rtt        {rtt_us, srtt_us}   one round-trip sample and the smoothed RTT, microseconds.\n"
+const char* const watch_help_footer = HEARTBEAT_DURATION_HELP
+    "Exit status: 0 after SIGINT/SIGTERM (or --for), 1 when it gave up (--give-up-after) or on a\n"
+    "runtime failure, 2 on bad arguments.\n"
+    "\n"
+    "The ENDPOINTs are one connection's failover list, most preferred first. When the current\n"
+    "endpoint dies or cannot be reached, watch fails over to the next one. Once every endpoint\n"
+    "failed in a row it waits a random delay in [0, bound] and starts over from the first; the\n"
+    "bound starts at --backoff-initial and grows 1.6x per such round up to --backoff-max (a\n"
+    "session that lasted 10 s starts it over). Without --give-up-after it retries forever.\n"
+    "With --failback it probes the more preferred endpoints while on another one, and moves back\n"
+    "to the first that answered 3 probes in a row once it has been on the current one for\n"
+    "--min-dwell; the current session is drained (its messages acknowledged) before the switch.\n"
+    "\n" HEARTBEAT_JSON_INTRO "then the event's own fields (endpoint, from and to are ENDPOINTs\n"
+    "as given on the command line):\n"
+    "  connected     {endpoint}       the heartbeat handshake with endpoint completed (again\n"
+    "                                 after every reconnect, failover and failback)\n"
+    "  rtt           {endpoint, rtt_us, srtt_us}\n"
+    "                                 one round-trip sample and the smoothed RTT, microseconds.\n"
     "                                 Pings go out only when the link is quiet, so a peer that\n"
     "                                 pings first (or sends data) means fewer samples here.\n"
-    "  suspect    {missed}            a pong deadline passed: alive -> suspect\n"
-    "  alive      {}                  a suspect peer proved alive again: suspect -> alive\n"
-    "  dead       {reason, missed, silent_ms}\n"
+    "  suspect       {endpoint, missed}\n"
+    "                                 a pong deadline passed: alive -> suspect\n"
+    "  alive         {endpoint}       a suspect peer proved alive again: suspect -> alive\n"
+    "  dead          {endpoint, reason, missed, silent_ms}\n"
     "                                 verdict: reason \"peer_dead\", missed = unanswered pings,\n"
     "                                 silent_ms = silence before the verdict\n"
-    "  closed     {reason}            the session ended or the connect failed; reason is an\n"
+    "  closed        {endpoint, reason}\n"
+    "                                 a session ended or a connect attempt failed; reason is an\n"
     "                                 error name such as peer_dead, peer_closed,\n"
     "                                 connection_refused, connect_timeout, or session_closed\n"
-    "                                 when watch exits. The endpoint is retried after 1 s.\n"
+    "                                 (watch exits, or the session was drained for a failback)\n"
+    "  failover      {from, to}       endpoint from failed; to is tried next (after the last\n"
+    "                                 endpoint, to is the first again)\n"
+    "  reconnecting  {attempt, delay_ms}\n"
+    "                                 every endpoint failed in a row: the next connection\n"
+    "                                 attempt waits delay_ms; attempt counts the attempts made\n"
+    "  failback      {from, to}       --failback: to, more preferred, answered its probes; the\n"
+    "                                 session with from was closed and to is connected next\n"
+    "  gave_up       {reason}         --give-up-after passed without a session: reason\n"
+    "                                 \"all_endpoints_failed\"; watch exits 1\n"
+    "  delivery      {sent, acked, unacked, resent, echoed}\n"
+    "                                 --send-rate: every second, and once more at exit (after\n"
+    "                                 closed): messages accepted, highest one acknowledged by a\n"
+    "                                 server, awaiting acknowledgement, re-sent after a\n"
+    "                                 reconnect, and received back (serve echoes them)\n"
+    "Connection attempts (connecting) are shown in the text view only, never in JSON.\n"
     "A verdict comes after interval + misses * timeout of silence (more by up to\n"
     "jitter * interval).\n"
     "Example: {\"t_ms\":1203,\"event\":\"rtt\",\"endpoint\":\"127.0.0.1:7000\","
-    "\"rtt_us\":184,\"srtt_us\":201}\n";
+    "\"rtt_us\":184,\"srtt_us\":201}\n"
+    "         {\"t_ms\":5310,\"event\":\"failover\",\"from\":\"127.0.0.1:7000\","
+    "\"to\":\"127.0.0.1:7001\"}\n";
+
+const char* const demo_help_footer = HEARTBEAT_DURATION_HELP
+    "Exit status: 0 when every message arrived exactly once and in order and both the failover\n"
+    "and the failback happened; 1 otherwise; 2 on bad arguments.\n"
+    "\n"
+    "The scenario, on loopback inside this process: a primary and a backup server (sharing a\n"
+    "resume store, as a cluster sharing session state would) and a client streaming 500\n"
+    "numbered messages per second with failback on. At 3 s the primary hangs: it stops reading\n"
+    "and answering but keeps its sockets open. The client declares it dead after the silence\n"
+    "budget (interval + misses * timeout) and fails over to the backup. budget + 3 s after the\n"
+    "hang the primary recovers; the client probes it and fails back. Streaming stops 4 s after\n"
+    "the recovery (at 11 s with the defaults), then the delivery count is printed.\n";
 
 #undef HEARTBEAT_COMMON_HELP
 #undef HEARTBEAT_JSON_INTRO
+#undef HEARTBEAT_DURATION_HELP
 
 } // namespace heartbeat::cli

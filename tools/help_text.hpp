@@ -6,5 +6,6 @@ namespace heartbeat::cli {
 extern const char* const main_help_footer;
 extern const char* const serve_help_footer;
 extern const char* const watch_help_footer;
+extern const char* const demo_help_footer;
 
 } // namespace heartbeat::cli

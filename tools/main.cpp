@@ -1,4 +1,6 @@
-// The `heartbeat` command: CLI11 wiring only; the commands live in serve_command/watch_command.
+// The `heartbeat` command: CLI11 wiring only; the commands live in serve_command, watch_command
+// and demo_command.
+#include "demo_command.hpp"
 #include "help_text.hpp"
 #include "serve_command.hpp"
 #include "usage_error.hpp"
@@ -8,6 +10,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <iostream>
 
 namespace {
 
@@ -28,7 +31,8 @@ void add_heartbeat_flags(CLI::App& cmd, heartbeat_flags& f) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Application-level heartbeats over TCP: serve, or watch servers' liveness.",
+    CLI::App app{"Application-level heartbeats over TCP: serve, watch a server with failover, or "
+                 "run the failover demo.",
                  "heartbeat"};
     app.require_subcommand(1);
     app.footer(main_help_footer);
@@ -52,9 +56,14 @@ int main(int argc, char** argv) {
 
     watch_args watch;
     auto* watch_cmd = app.add_subcommand(
-        "watch", "Heartbeat servers, report RTT, suspicion and verdicts, reconnect after 1 s; "
-                 "until SIGINT/SIGTERM or --for");
-    watch_cmd->add_option("ENDPOINT", watch.endpoints, "Servers to watch, as HOST:PORT")
+        "watch", "Heartbeat a server through the client supervisor: the ENDPOINTs are one "
+                 "connection's failover list, most preferred first; report RTT, suspicion, "
+                 "verdicts, reconnects, failover and failback (and, with --send-rate, message "
+                 "delivery); until SIGINT/SIGTERM or --for");
+    watch_cmd
+        ->add_option("ENDPOINT", watch.endpoints,
+                     "Servers as HOST:PORT, in order of preference: the first is the primary, "
+                     "the others are failed over to in turn")
         ->required();
     add_heartbeat_flags(*watch_cmd, watch.heartbeat);
     watch_cmd
@@ -62,10 +71,50 @@ int main(int argc, char** argv) {
                      "Fraction (0..0.5) by which each quiet period is randomised")
         ->type_name("F")
         ->capture_default_str();
-    watch_cmd->add_option("--for", watch.run_for, "Close the sessions and exit 0 after this long")
+    watch_cmd->add_flag(
+        "--failback", watch.supervisor.failback,
+        "While on a less preferred endpoint, probe the more preferred ones and move "
+        "back to one once it answered 3 probes (every 500ms) and --min-dwell passed "
+        "(default: stay)");
+    watch_cmd
+        ->add_option("--min-dwell", watch.supervisor.min_dwell,
+                     "With --failback: the least time on an endpoint before failing back from it")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    watch_cmd
+        ->add_option("--backoff-initial", watch.supervisor.backoff_initial,
+                     "Reconnect backoff after every endpoint failed: first delay's upper bound "
+                     "(each delay is random in [0, bound]; the bound grows 1.6x per round)")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    watch_cmd
+        ->add_option("--backoff-max", watch.supervisor.backoff_max,
+                     "Cap of the reconnect backoff's bound")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    watch_cmd
+        ->add_option("--give-up-after", watch.supervisor.give_up_after,
+                     "Give up (exit 1) when no session could be established for this long "
+                     "(default: retry forever)")
+        ->type_name("DURATION");
+    watch_cmd
+        ->add_option("--send-rate", watch.send_rate,
+                     "Send N numbered messages per second and report their delivery "
+                     "(0: heartbeats only)")
+        ->type_name("N")
+        ->capture_default_str();
+    watch_cmd->add_option("--for", watch.run_for, "Close the connection and exit 0 after this long")
         ->type_name("DURATION");
     watch_cmd->add_flag("--json", watch.json, "One JSON event per line on stdout");
     watch_cmd->footer(watch_help_footer);
+
+    demo_args demo;
+    auto* demo_cmd = app.add_subcommand(
+        "demo", "Run a failover scenario in this process: a client streams numbered messages to "
+                "a primary server, the primary hangs, the client fails over to a backup and back; "
+                "prints the timeline and checks that nothing was lost or duplicated");
+    add_heartbeat_flags(*demo_cmd, demo.heartbeat);
+    demo_cmd->footer(demo_help_footer);
 
     try {
         app.parse(argc, argv);
@@ -81,6 +130,8 @@ int main(int argc, char** argv) {
     try {
         if (serve_cmd->parsed())
             return run_serve(serve);
+        if (demo_cmd->parsed())
+            return run_demo(demo, std::cout);
         return run_watch(watch);
     } catch (const usage_error& e) {
         std::fprintf(stderr, "heartbeat: %s\n", e.what());

@@ -1,32 +1,42 @@
 #include "watch_command.hpp"
 
+#include "delivery_pump.hpp"
 #include "duration_arg.hpp"
-#include "endpoint_watcher.hpp"
 #include "graceful_stop.hpp"
 #include "usage_error.hpp"
+#include "watch_event_view.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <heartbeat/client.hpp>
+#include <heartbeat/error.hpp>
 
-#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdio>
 #include <optional>
 
 namespace heartbeat::cli {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// At exit, how long to wait for the server's ACKs of the last messages before closing, so the
+// final `delivery` event counts them (well inside graceful_stop's 5 s grace).
+constexpr duration final_ack_wait = seconds(1);
+
+} // namespace
+
 int run_watch(const watch_args& args) {
-    if (args.endpoints.empty())
-        throw usage_error("ENDPOINT", "at least one HOST:PORT is required");
-    std::vector<host_port> targets;
-    for (const auto& e : args.endpoints) {
-        try {
-            targets.push_back(parse_host_port(e, false));
-        } catch (const std::invalid_argument& err) {
-            throw usage_error("ENDPOINT", err.what());
-        }
+    // Every argument is checked before anything starts.
+    const std::vector<endpoint> endpoints = make_endpoints(args.endpoints);
+    const client_config config = make_client_config(args.heartbeat, args.supervisor);
+    unsigned send_rate = 0;
+    try {
+        send_rate = parse_send_rate(args.send_rate);
+    } catch (const std::invalid_argument& err) {
+        throw usage_error("--send-rate", err.what());
     }
-    const session_config config = make_session_config(args.heartbeat);
     std::optional<duration> run_for;
     if (!args.run_for.empty()) {
         try {
@@ -39,24 +49,56 @@ int run_watch(const watch_args& args) {
     }
 
     event_writer out(stdout, args.json ? output_format::json : output_format::text);
-    asio::io_context ioc; // one thread: callbacks never run concurrently
-    std::vector<std::unique_ptr<endpoint_watcher>> watchers;
-    for (std::size_t i = 0; i < targets.size(); ++i)
-        watchers.push_back(
-            std::make_unique<endpoint_watcher>(ioc, args.endpoints[i], targets[i], config, out));
+    watch_event_view view(out.format());
+    asio::io_context ioc; // one thread: the client's callbacks and ours never run concurrently
+    client watched(ioc.get_executor(), endpoints, config, [&](const client_event& e) {
+        if (auto line = view.translate(e))
+            out.emit(*line);
+    });
+    std::optional<delivery_pump> pump;
+    if (send_rate > 0)
+        pump.emplace(ioc, watched, send_rate, out);
 
+    // Shutdown (SIGINT/SIGTERM, --for, or the client ending on its own): stop sending, give the
+    // last messages up to final_ack_wait to be acknowledged, close the client (its session sends
+    // CLOSE), wait for its run to end, then write the final `delivery` event.
+    bool run_done = false;
+    boost::system::error_code run_reason;
+    bool closing = false, final_reported = false;
+    time_point ack_wait_until{};
     asio::steady_timer run_for_timer(ioc);
     graceful_stop stopper(
         ioc,
         [&] {
             run_for_timer.cancel();
-            for (auto& w : watchers)
-                w->stop();
+            ack_wait_until = clock::now() + final_ack_wait;
+            if (pump) { // the final `delivery` event comes once the client has closed
+                pump->stop_sending();
+                pump->stop_reports();
+            }
         },
         [&] {
-            return std::all_of(watchers.begin(), watchers.end(),
-                               [](const auto& w) { return w->finished(); });
+            if (!closing) {
+                if (pump && !run_done && watched.stats().connected && pump->unacked() > 0 &&
+                    clock::now() < ack_wait_until)
+                    return false;
+                closing = true;
+                watched.close();
+            }
+            if (!run_done)
+                return false;
+            if (pump && !final_reported) {
+                final_reported = true;
+                pump->report();
+            }
+            return true;
         });
+
+    watched.async_run([&](boost::system::error_code ec) {
+        run_done = true;
+        run_reason = ec;
+        stopper.request(); // no-op when we are the ones stopping it
+    });
     if (run_for) {
         run_for_timer.expires_after(*run_for);
         run_for_timer.async_wait([&](boost::system::error_code ec) {
@@ -64,10 +106,20 @@ int run_watch(const watch_args& args) {
                 stopper.request();
         });
     }
-    for (auto& w : watchers)
-        asio::co_spawn(ioc, w->run(), asio::detached);
+    if (pump)
+        pump->start();
     ioc.run();
-    return 0;
+
+    if (pump && !final_reported) // forced stop: grace period over, or a second signal
+        pump->report();
+    if (!run_done || run_reason == error::session_closed ||
+        run_reason == asio::error::operation_aborted)
+        return 0;
+    // The client ended on its own. all_endpoints_failed was reported as a `gave_up` event.
+    if (run_reason != error::all_endpoints_failed)
+        std::fprintf(stderr, "heartbeat: watch: the client stopped: %s\n",
+                     run_reason.message().c_str());
+    return 1;
 }
 
 } // namespace heartbeat::cli

@@ -1,5 +1,8 @@
 #pragma once
-// `heartbeat watch ENDPOINT...`: heartbeat one or more servers and report what happens.
+// `heartbeat watch ENDPOINT...`: one logical connection through heartbeat::client, with the
+// endpoints as an ordered failover list (the first is the most preferred); reports what the
+// supervisor sees and, with --send-rate, how messages are delivered.
+#include "client_options.hpp"
 #include "session_options.hpp"
 
 #include <string>
@@ -10,11 +13,14 @@ namespace heartbeat::cli {
 struct watch_args {
     std::vector<std::string> endpoints;
     heartbeat_flags heartbeat;
-    std::string run_for; // empty: until SIGINT/SIGTERM
+    supervisor_flags supervisor;
+    std::string send_rate = "0"; // messages per second; 0: heartbeats only
+    std::string run_for;         // empty: until SIGINT/SIGTERM
     bool json = false;
 };
 
-// Returns the exit status; throws usage_error for bad arguments before anything starts.
+// Returns the exit status: 0 after SIGINT/SIGTERM or --for, 1 when the client gave up
+// (--give-up-after) or failed. Throws usage_error for bad arguments before anything starts.
 int run_watch(const watch_args& args);
 
 } // namespace heartbeat::cli

@@ -183,8 +183,10 @@ int run(const options& opts, std::ostream& out) {
             break;
         case client_event_kind::failback:
             failback_at = clock::now();
-            say("failback " + name(e.from) + " -> " + name(e.to) +
-                " (primary answered its probes, backup used long enough)");
+            say("failback " + name(e.from) + " -> " + name(e.to) + " (the primary answered " +
+                std::to_string(ccfg.endpoints.healthy_probes) + " probes in a row and the " +
+                "client had been on the backup for at least " +
+                std::to_string(ms(ccfg.endpoints.min_dwell)) + " ms)");
             break;
         case client_event_kind::reconnecting:
             say("reconnecting in " + std::to_string(ms(e.delay)) + " ms");
@@ -262,24 +264,49 @@ int run(const options& opts, std::ostream& out) {
     const std::uint64_t lost = sent - unique;
     const auto stats = c.stats();
     out << "\n--- summary ---\n";
-    if (frozen_at != time_point{} && failover_at != time_point{})
+    if (frozen_at != time_point{} && failover_at != time_point{}) {
         out << "detection: failover " << ms(failover_at - frozen_at)
-            << " ms after the primary hung; verdict after "
-            << (verdict_seen ? ms(verdict_seen->silence) : -1) << " ms of silence (budget "
-            << ms(budget) << " ms)\n";
+            << " ms after the primary hung";
+        if (verdict_seen)
+            out << "; the verdict came after " << ms(verdict_seen->silence)
+                << " ms of silence (budget " << ms(budget)
+                << " ms), counted from the primary's last reply, before the hang";
+        out << "\n";
+    }
     out << "messages sent:       " << sent << "\n";
     out << "messages delivered:  " << unique << "  (primary " << per_primary << ", backup "
         << per_backup << ")\n";
-    out << "re-sent on reconnect: " << stats.messages_resent
-        << "  (dropped as duplicates by the servers' shared resume store)\n";
+    out << "re-sent:             " << stats.messages_resent
+        << "  (unacknowledged when a session ended; a server drops those it already "
+           "delivered, through the shared resume store)\n";
     out << "duplicated:          " << duplicates << "\n";
     out << "lost:                " << lost << "\n";
     out << "out of order:        " << out_of_order << "\n";
     out << "failovers: " << stats.failovers << ", failbacks: " << stats.failbacks << "\n";
     const bool ok = lost == 0 && duplicates == 0 && out_of_order == 0 && stats.failovers >= 1 &&
                     stats.failbacks >= 1 && sent > 0;
-    out << (ok ? "OK: nothing lost, nothing duplicated\n" : "FAILED\n") << std::flush;
-    return ok ? 0 : 1;
+    if (ok) {
+        out << "OK: nothing lost, nothing duplicated, everything in order, across one failover "
+               "and one failback\n"
+            << std::flush;
+        return 0;
+    }
+    std::string why;
+    const auto add = [&](const std::string& reason) { why += (why.empty() ? "" : ", ") + reason; };
+    if (sent == 0)
+        add("nothing was sent");
+    if (lost)
+        add(std::to_string(lost) + " lost");
+    if (duplicates)
+        add(std::to_string(duplicates) + " duplicated");
+    if (out_of_order)
+        add(std::to_string(out_of_order) + " out of order");
+    if (stats.failovers == 0)
+        add("no failover");
+    if (stats.failbacks == 0)
+        add("no failback");
+    out << "FAILED: " << why << "\n" << std::flush;
+    return 1;
 }
 
 } // namespace heartbeat::demo

@@ -3,14 +3,17 @@
 // fails the test instead of hanging it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <netinet/in.h>
 #include <optional>
 #include <poll.h>
@@ -289,6 +292,40 @@ int unused_port() {
     return ntohs(a.sin_port);
 }
 
+// `heartbeat serve` on a kernel-chosen port, and the endpoint to watch it at.
+struct serve_process {
+    std::unique_ptr<child_process> process;
+    std::string endpoint;
+};
+
+serve_process start_serve(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    serve_process s{std::make_unique<child_process>(args), ""};
+    if (const auto listening = next_event(*s.process, "listening", 10s))
+        s.endpoint = "127.0.0.1:" + port_of(listening->str("address"));
+    return s;
+}
+
+// Every JSON line until the child closes stdout (or the limit passes).
+std::vector<json_line> read_all_events(child_process& p, std::chrono::milliseconds limit) {
+    std::vector<json_line> out;
+    const auto deadline = steady::now() + limit;
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
+        if (left <= 0ms)
+            return out;
+        const auto line = p.read_line(left);
+        if (!line)
+            return out;
+        const auto j = parse_flat_json(*line);
+        EXPECT_TRUE(j) << "not a flat JSON object: " << *line;
+        if (j)
+            out.push_back(*j);
+    }
+}
+
 } // namespace
 
 TEST(CliProcess, FlatJsonParserReadsTheToolsLines) {
@@ -394,19 +431,30 @@ TEST(CliProcess, WatchForExitsZeroAndTheServerSeesThePeerComeAndGo) {
     EXPECT_EQ(serve.wait_exit(10s), std::optional<int>(0));
 }
 
-TEST(CliProcess, ConnectFailureIsReportedAsClosedAndRetriedAfterOneSecond) {
+// Watch reconnects through the client supervisor's backoff: a failed round (here: the only
+// endpoint refused) is followed by `reconnecting` with a delay drawn from [0, 1 s] (the default
+// --backoff-initial), and the next attempt comes after that delay.
+TEST(CliProcess, ConnectFailureIsReportedAsClosedAndRetriedAfterTheBackoffDelay) {
     const std::string endpoint = "127.0.0.1:" + std::to_string(unused_port());
-    child_process watch({"watch", endpoint, "--json", "--for", "1500ms"});
+    child_process watch({"watch", endpoint, "--json", "--for", "2500ms"});
     const auto first = next_event(watch, "closed", 5s);
     ASSERT_TRUE(first);
     EXPECT_EQ(first->str("endpoint"), endpoint);
     EXPECT_EQ(first->str("reason"), "connection_refused");
+    std::vector<std::string> between;
+    const auto reconnecting = next_event(watch, "reconnecting", 5s, &between);
+    ASSERT_TRUE(reconnecting);
+    EXPECT_TRUE(between.empty()) << between.front(); // one endpoint: no failover to report
+    EXPECT_EQ(reconnecting->num("attempt"), 1);
+    const auto delay = reconnecting->num("delay_ms").value_or(-1);
+    EXPECT_GE(delay, 0);
+    EXPECT_LE(delay, 1000);
     const auto second = next_event(watch, "closed", 5s);
     ASSERT_TRUE(second);
     EXPECT_EQ(second->str("reason"), "connection_refused");
     const auto gap = second->num("t_ms").value_or(0) - first->num("t_ms").value_or(0);
-    EXPECT_GE(gap, 1000);
-    EXPECT_LT(gap, 1500);
+    EXPECT_GE(gap, delay - 1); // t_ms is truncated to whole milliseconds
+    EXPECT_LT(gap, delay + 500);
     EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(0));
 }
 
@@ -422,6 +470,19 @@ TEST(CliProcess, BadArgumentsExitTwoNamingTheArgument) {
         {{"watch", "127.0.0.1:1", "--for", "1h"}, "--for"},
         {{"serve", "--min-interval", "-1s"}, "--min-interval"},
         {{"serve", "--bogus"}, "--bogus"},
+        {{"watch", "127.0.0.1:1", "127.0.0.1:0"}, "ENDPOINT"},
+        {{"watch", "127.0.0.1:1", "--backoff-initial", "abc"}, "--backoff-initial"},
+        {{"watch", "127.0.0.1:1", "--backoff-initial", "0ms"}, "--backoff-initial"},
+        {{"watch", "127.0.0.1:1", "--backoff-initial", "1s", "--backoff-max", "10ms"},
+         "--backoff-max"},
+        {{"watch", "127.0.0.1:1", "--min-dwell", "soon"}, "--min-dwell"},
+        {{"watch", "127.0.0.1:1", "--send-rate", "fast"}, "--send-rate"},
+        {{"watch", "127.0.0.1:1", "--send-rate", "1000001"}, "--send-rate"},
+        {{"watch", "127.0.0.1:1", "--give-up-after", "0s"}, "--give-up-after"},
+        {{"watch", "127.0.0.1:1", "--failback=maybe"}, "--failback"},
+        {{"demo", "--misses", "0"}, "--misses"},
+        {{"demo", "--interval", "2"}, "--interval"},
+        {{"demo", "extra"}, "extra"},
     };
     for (const auto& [args, named] : cases) {
         std::string cmd;
@@ -443,8 +504,9 @@ TEST(CliProcess, BadArgumentsExitTwoNamingTheArgument) {
 TEST(CliProcess, HelpExitsZeroAndDocumentsEveryEvent) {
     const std::vector<std::string> serve_events = {"listening", "peer_connected", "peer_dead",
                                                    "peer_closed"};
-    const std::vector<std::string> watch_events = {"connected", "rtt",  "suspect",
-                                                   "alive",     "dead", "closed"};
+    const std::vector<std::string> watch_events = {
+        "connected", "rtt",          "suspect",  "alive",   "dead",    "closed",
+        "failover",  "reconnecting", "failback", "gave_up", "delivery"};
     const auto help_of = [](std::vector<std::string> args) {
         child_process p(std::move(args));
         std::string out;
@@ -468,10 +530,247 @@ TEST(CliProcess, HelpExitsZeroAndDocumentsEveryEvent) {
         EXPECT_NE(serve_help.find(e), std::string::npos) << e;
 
     const auto watch_help = help_of({"watch", "--help"});
-    for (const std::string s :
-         {"ENDPOINT", "--interval", "--timeout", "--misses", "--for", "--json", "--jitter", "t_ms",
-          "endpoint", "rtt_us", "srtt_us", "missed", "reason", "silent_ms"})
+    for (const std::string s : {"ENDPOINT",      "--interval",
+                                "--timeout",     "--misses",
+                                "--for",         "--json",
+                                "--jitter",      "--failback",
+                                "--min-dwell",   "--backoff-initial",
+                                "--backoff-max", "--give-up-after",
+                                "--send-rate",   "t_ms",
+                                "endpoint",      "rtt_us",
+                                "srtt_us",       "missed",
+                                "reason",        "silent_ms",
+                                "from",          "to",
+                                "attempt",       "delay_ms",
+                                "sent",          "acked",
+                                "unacked",       "resent",
+                                "echoed"})
         EXPECT_NE(watch_help.find(s), std::string::npos) << s;
     for (const auto& e : watch_events)
-        EXPECT_NE(watch_help.find(e), std::string::npos) << e;
+        EXPECT_NE(watch_help.find("  " + e + " "), std::string::npos) << e;
+
+    EXPECT_NE(main_help.find("demo"), std::string::npos);
+    const auto demo_help = help_of({"demo", "--help"});
+    for (const std::string s : {"--interval", "--timeout", "--misses", "Exit status", "failback"})
+        EXPECT_NE(demo_help.find(s), std::string::npos) << s;
+}
+
+// (a) The endpoints are one connection's failover list: a frozen primary is declared dead, the
+// watcher fails over to the backup, and with --failback returns once the primary answers again.
+TEST(CliProcess, WatchFailsOverToTheBackupAndFailsBackToThePrimary) {
+    const std::vector<std::string> hb = {"--interval", "200ms",    "--timeout",
+                                         "200ms",      "--misses", "3"};
+    auto primary = start_serve(hb);
+    auto backup = start_serve(hb);
+    ASSERT_FALSE(primary.endpoint.empty()) << primary.process->read_stderr(1s);
+    ASSERT_FALSE(backup.endpoint.empty()) << backup.process->read_stderr(1s);
+
+    std::vector<std::string> args = {"watch",      primary.endpoint, backup.endpoint,
+                                     "--json",     "--jitter",       "0",
+                                     "--failback", "--min-dwell",    "1s"};
+    args.insert(args.end(), hb.begin(), hb.end());
+    child_process watch(args);
+    std::vector<std::string> before;
+    const auto connected = next_event(watch, "connected", 10s, &before);
+    ASSERT_TRUE(connected) << watch.read_stderr(1s);
+    EXPECT_TRUE(before.empty()) << "first event: " << before.front();
+    EXPECT_EQ(connected->str("endpoint"), primary.endpoint);
+
+    primary.process->signal(SIGSTOP);
+    std::vector<std::string> seen;
+    const auto dead = next_event(watch, "dead", 10s, &seen);
+    ASSERT_TRUE(dead);
+    EXPECT_EQ(dead->str("endpoint"), primary.endpoint);
+    EXPECT_EQ(dead->str("reason"), "peer_dead");
+    seen.clear();
+    const auto failover = next_event(watch, "failover", 5s, &seen);
+    ASSERT_TRUE(failover);
+    EXPECT_EQ(failover->str("from"), primary.endpoint);
+    EXPECT_EQ(failover->str("to"), backup.endpoint);
+    ASSERT_EQ(seen.size(), 1u); // the session's end, between verdict and failover
+    const auto closed = parse_flat_json(seen.front());
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->event(), "closed");
+    EXPECT_EQ(closed->str("endpoint"), primary.endpoint);
+    EXPECT_EQ(closed->str("reason"), "peer_dead");
+    const auto on_backup = next_event(watch, "connected", 10s);
+    ASSERT_TRUE(on_backup);
+    EXPECT_EQ(on_backup->str("endpoint"), backup.endpoint);
+
+    primary.process->signal(SIGCONT);
+    const auto resumed_at = steady::now();
+    // Failback needs 3 healthy probes (one per 500 ms) and 1 s on the backup: a few seconds.
+    const auto failback = next_event(watch, "failback", 20s);
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - resumed_at);
+    ASSERT_TRUE(failback) << "no failback " << took.count() << " ms after SIGCONT";
+    std::cout << "[ measured ] failback " << took.count() << " ms after SIGCONT\n";
+    EXPECT_EQ(failback->str("from"), backup.endpoint);
+    EXPECT_EQ(failback->str("to"), primary.endpoint);
+    const auto back = next_event(watch, "connected", 10s);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->str("endpoint"), primary.endpoint);
+
+    watch.signal(SIGTERM);
+    EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(0));
+    primary.process->signal(SIGTERM);
+    backup.process->signal(SIGTERM);
+    EXPECT_EQ(primary.process->wait_exit(10s), std::optional<int>(0));
+    EXPECT_EQ(backup.process->wait_exit(10s), std::optional<int>(0));
+}
+
+// Failback is off unless asked for (the library's default is on): a recovered primary is left
+// alone even with no dwell to wait for.
+TEST(CliProcess, WatchStaysOnTheBackupWithoutFailback) {
+    const std::vector<std::string> hb = {"--interval", "200ms",    "--timeout",
+                                         "200ms",      "--misses", "3"};
+    auto primary = start_serve(hb);
+    auto backup = start_serve(hb);
+    ASSERT_FALSE(primary.endpoint.empty());
+    ASSERT_FALSE(backup.endpoint.empty());
+    std::vector<std::string> args = {
+        "watch", primary.endpoint, backup.endpoint, "--json", "--jitter", "0", "--min-dwell",
+        "0ms"};
+    args.insert(args.end(), hb.begin(), hb.end());
+    child_process watch(args);
+    ASSERT_TRUE(next_event(watch, "connected", 10s));
+    primary.process->signal(SIGSTOP);
+    const auto failover = next_event(watch, "failover", 10s);
+    primary.process->signal(SIGCONT);
+    ASSERT_TRUE(failover);
+    EXPECT_EQ(failover->str("to"), backup.endpoint);
+    // With --failback this would fail back within about 1.5 s (3 probes, 500 ms apart).
+    std::vector<std::string> later;
+    EXPECT_FALSE(next_event(watch, "failback", 3s, &later));
+    for (const auto& line : later)
+        EXPECT_EQ(line.find("\"" + primary.endpoint + "\""), std::string::npos) << line;
+    watch.signal(SIGINT);
+    EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(0));
+}
+
+// (b) Nothing listens on either endpoint: every round fails, and the rounds are spaced by the
+// backoff: the k-th delay (k = 0, 1, ...) is drawn from [0, min(200, 50 * 1.6^k)] ms.
+TEST(CliProcess, WatchBacksOffBetweenRoundsWhenNoEndpointAnswers) {
+    const int p1 = unused_port();
+    int p2 = unused_port();
+    for (int i = 0; i < 10 && p2 == p1; ++i)
+        p2 = unused_port();
+    ASSERT_NE(p1, p2);
+    const std::string e1 = "127.0.0.1:" + std::to_string(p1);
+    const std::string e2 = "127.0.0.1:" + std::to_string(p2);
+    child_process watch({"watch", e1, e2, "--json", "--backoff-initial", "50ms", "--backoff-max",
+                         "200ms", "--for", "3s"});
+    const auto events = read_all_events(watch, 15s);
+    EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(0)) << watch.read_stderr(1s);
+
+    std::vector<json_line> reconnecting;
+    std::size_t closed = 0, failovers = 0;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const auto& e = events[i];
+        if (e.event() == "closed") {
+            ++closed;
+            EXPECT_EQ(e.str("reason"), "connection_refused");
+        } else if (e.event() == "failover") {
+            ++failovers;
+        } else if (e.event() == "reconnecting") {
+            reconnecting.push_back(e);
+            // The next attempt waited out the delay.
+            for (std::size_t j = i + 1; j < events.size(); ++j) {
+                if (events[j].event() != "closed")
+                    continue;
+                EXPECT_GE(events[j].num("t_ms").value_or(0) - e.num("t_ms").value_or(0),
+                          e.num("delay_ms").value_or(0) - 1);
+                break;
+            }
+        } else {
+            ADD_FAILURE() << "unexpected event " << e.event();
+        }
+    }
+    EXPECT_GE(closed, 2 * reconnecting.size());
+    EXPECT_GE(failovers, reconnecting.size());
+    ASSERT_GE(reconnecting.size(), 5u) << "in 3 s with delays of at most 200 ms";
+    std::int64_t last_attempt = 0;
+    double base = 50;
+    for (std::size_t k = 0; k < reconnecting.size(); ++k) {
+        const auto delay = reconnecting[k].num("delay_ms").value_or(-1);
+        const auto attempt = reconnecting[k].num("attempt").value_or(-1);
+        EXPECT_GE(delay, 0) << k;
+        EXPECT_LE(delay, static_cast<std::int64_t>(std::floor(base))) << "delay " << k;
+        EXPECT_LE(delay, 200) << k;
+        EXPECT_GT(attempt, last_attempt) << k;
+        last_attempt = attempt;
+        base = std::min(base * 1.6, 200.0);
+    }
+}
+
+// (c) --send-rate streams numbered messages through the supervisor; `delivery` events count
+// them, and the final one (after closed, at exit) finds them all acknowledged and echoed.
+TEST(CliProcess, WatchSendRateReportsDeliveryOfEveryMessage) {
+    auto serve = start_serve();
+    ASSERT_FALSE(serve.endpoint.empty());
+    child_process watch({"watch", serve.endpoint, "--json", "--send-rate", "200", "--for", "2s"});
+    const auto events = read_all_events(watch, 20s);
+    EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(0)) << watch.read_stderr(1s);
+    std::vector<json_line> deliveries;
+    std::size_t closed_at = events.size();
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        if (events[i].event() == "delivery")
+            deliveries.push_back(events[i]);
+        if (events[i].event() == "closed")
+            closed_at = i;
+    }
+    ASSERT_GE(deliveries.size(), 2u) << "a periodic one and the final one";
+    ASSERT_LT(closed_at, events.size());
+    EXPECT_EQ(events[closed_at].str("reason"), "session_closed");
+    EXPECT_EQ(closed_at, events.size() - 2) << "the final delivery event comes after closed";
+    const auto& last = deliveries.back();
+    const auto sent = last.num("sent").value_or(-1);
+    const auto acked = last.num("acked").value_or(-1);
+    const auto unacked = last.num("unacked").value_or(-1);
+    const auto echoed = last.num("echoed").value_or(-1);
+    std::cout << "[ measured ] sent " << sent << ", acked " << acked << ", unacked " << unacked
+              << ", echoed " << echoed << "\n";
+    EXPECT_GT(sent, 100); // 200/s for 2 s: about 400
+    EXPECT_LE(sent, 450);
+    EXPECT_LE(unacked, 3);
+    EXPECT_GE(acked, sent - 3);
+    EXPECT_LE(acked, sent);
+    EXPECT_EQ(last.num("resent"), 0); // one healthy session: nothing to re-send
+    EXPECT_GT(echoed, 0);
+    EXPECT_LE(echoed, sent);
+    for (std::size_t k = 1; k < deliveries.size(); ++k)
+        EXPECT_GE(deliveries[k].num("sent").value_or(0), deliveries[k - 1].num("sent").value_or(0));
+
+    serve.process->signal(SIGTERM);
+    EXPECT_EQ(serve.process->wait_exit(10s), std::optional<int>(0));
+}
+
+// --give-up-after: no session for that long ends watch with `gave_up` and exit status 1.
+TEST(CliProcess, WatchGivesUpAfterItsDowntimeAndExitsOne) {
+    const std::string endpoint = "127.0.0.1:" + std::to_string(unused_port());
+    child_process watch({"watch", endpoint, "--json", "--give-up-after", "300ms",
+                         "--backoff-initial", "50ms", "--backoff-max", "100ms"});
+    const auto gave_up = next_event(watch, "gave_up", 10s);
+    ASSERT_TRUE(gave_up);
+    EXPECT_EQ(gave_up->str("reason"), "all_endpoints_failed");
+    EXPECT_GE(gave_up->num("t_ms").value_or(0), 300);
+    EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(1));
+}
+
+// (d) The in-process failover scenario passes its own checks.
+TEST(CliProcess, DemoExitsZeroWithNothingLost) {
+    child_process demo({"demo"});
+    std::string out;
+    const auto deadline = steady::now() + 30s;
+    while (steady::now() < deadline) {
+        const auto line = demo.read_line(
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now()));
+        if (!line)
+            break;
+        out += *line + "\n";
+    }
+    EXPECT_EQ(demo.wait_exit(5s), std::optional<int>(0)) << out << demo.read_stderr(1s);
+    EXPECT_NE(out.find("nothing lost"), std::string::npos) << out;
+    EXPECT_NE(out.find("failover primary -> backup"), std::string::npos) << out;
+    EXPECT_NE(out.find("failback backup -> primary"), std::string::npos) << out;
 }

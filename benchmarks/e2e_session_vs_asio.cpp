@@ -1,0 +1,1100 @@
+// End to end: heartbeat::tcp_session against raw Asio C++20 coroutines on the same workload, in
+// one process invocation, at the same CPU pinning. Every scenario runs its contenders
+// interleaved (round r runs A, B, C then the next round runs C, B, A, so slow drift cancels),
+// each trial on a fresh io_context, and reports the median of the per-round ratios: on a shared
+// 2-core machine absolute rates wander by tens of percent between seconds, ratios of adjacent
+// trials much less.
+//
+// Scenarios (all on 127.0.0.1 TCP, TCP_NODELAY on every socket, both ends of every connection
+// driven by ONE single-threaded io_context -- concurrency hint 1 -- for every contender):
+//   echo    64-byte echo round trips/s. session: client async_send + async_receive, server
+//           async_receive + async_send (the received string is moved back, no extra copies).
+//           raw: 4-byte big-endian length + 64 B, coroutines. Two raw flavours:
+//             raw      buffered reader (async_read_some into a 4 KiB buffer, parse, one gathered
+//                      async_write per message): the strongest simple baseline, same syscall
+//                      pattern as the session's reader;
+//             raw_2rd  the textbook one: async_read(header) then async_read(body).
+//           Target: session >= 0.95x raw.
+//   stream  64-byte one-way messages/s, client sends N as fast as it can, server counts.
+//             session     co_await async_send per message;
+//             session_w64 app keeps up to 64 async_send outstanding;
+//             raw         co_await async_write per message, buffered counting reader;
+//             raw_2rd     same writer, async_read(header) + async_read(body) reader.
+//           Target: session >= 0.8x raw.
+//   memory  N idle connected pairs of sessions (default config: 2 s interval, 10 % jitter)
+//           versus N pairs of raw socket + steady_timer ends (a reader coroutine with a read
+//           pending on a 64-byte buffer, a pinger coroutine with the 2 s timer armed). Every
+//           measurement runs in a fork()ed child so each starts from the same clean heap;
+//           reported per connection pair: RSS delta (/proc/self/statm), heap bytes in use
+//           (mallinfo2), kernel Slab delta (/proc/meminfo, global, so noisy) and the delta of
+//           the socket-specific slab caches (/proc/slabinfo, needs root). Target: <= 1.2x raw.
+//
+// Usage: e2e_session_vs_asio [--scenario=all|echo|stream|memory] [--cpu=1] [--rounds=7]
+//        [--echo-ms=250] [--echo-trips=0] [--stream-msgs=100000] [--window=64] [--payload=64] [--pairs=2000]
+//        [--mem-rounds=3] [--mem-idle-ms=4500] [--mem-interval-ms=2000] [--only=CONTENDER]   (--only: one contender alone, for profiling)
+#include <heartbeat/detail/session_impl.hpp> // only for sizeof(tcp_session::run_loops)
+#include <heartbeat/heartbeat_monitor.hpp>
+#include <heartbeat/rtt_estimator.hpp>
+#include <heartbeat/session.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <new>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <malloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// ---- allocation counting (operator new only; Asio's recycled coroutine frames and operations
+// go through aligned_alloc and are not seen here) ---------------------------------------------
+
+namespace alloc_count {
+std::uint64_t calls = 0;
+std::uint64_t bytes = 0;
+} // namespace alloc_count
+
+void* operator new(std::size_t n) {
+    ++alloc_count::calls;
+    alloc_count::bytes += n;
+    if (void* p = std::malloc(n ? n : 1))
+        return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    ++alloc_count::calls;
+    alloc_count::bytes += n;
+    return std::malloc(n ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
+    return ::operator new(n, t);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+// ---- sizeof the session's private run-loop state (explicit instantiation ignores access) ----
+
+namespace probe {
+std::size_t run_loops_size();
+template <class T>
+struct size_thief {
+    friend std::size_t run_loops_size() { return sizeof(T); }
+};
+template struct size_thief<heartbeat::tcp_session::run_loops>;
+} // namespace probe
+
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+using boost::system::error_code;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// ---- options -------------------------------------------------------------------------------
+
+struct options {
+    std::string scenario = "all";
+    int cpu = 1;
+    int rounds = 7; // measured rounds per throughput scenario (plus one discarded warm-up)
+    int echo_ms = 250;
+    std::size_t echo_trips = 0; // profiling aid: a fixed number of round trips instead of echo_ms
+    std::size_t stream_msgs = 100000;
+    std::size_t window = 64;
+    std::size_t payload = 64;
+    std::size_t pairs = 2000;
+    int mem_rounds = 3;
+    int mem_idle_ms = 4500; // second memory reading after this much idle time (>= 2 pings)
+    int mem_interval_ms = 2000; // heartbeat interval of the idle pairs (session and raw alike)
+    std::string only; // profiling aid: run just this contender (no ratios)
+};
+
+options parse(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        const auto eq = a.find('=');
+        const std::string key = a.substr(0, eq);
+        const std::string val = eq == std::string::npos ? "" : a.substr(eq + 1);
+        if (key == "--scenario")
+            o.scenario = val;
+        else if (key == "--cpu")
+            o.cpu = std::stoi(val);
+        else if (key == "--rounds")
+            o.rounds = std::stoi(val);
+        else if (key == "--echo-ms")
+            o.echo_ms = std::stoi(val);
+        else if (key == "--echo-trips")
+            o.echo_trips = std::stoul(val);
+        else if (key == "--stream-msgs")
+            o.stream_msgs = std::stoul(val);
+        else if (key == "--window")
+            o.window = std::stoul(val);
+        else if (key == "--payload")
+            o.payload = std::stoul(val);
+        else if (key == "--pairs")
+            o.pairs = std::stoul(val);
+        else if (key == "--mem-rounds")
+            o.mem_rounds = std::stoi(val);
+        else if (key == "--mem-idle-ms")
+            o.mem_idle_ms = std::stoi(val);
+        else if (key == "--mem-interval-ms")
+            o.mem_interval_ms = std::stoi(val);
+        else if (key == "--only")
+            o.only = val;
+        else {
+            std::fprintf(stderr,
+                         "usage: %s [--scenario=all|echo|stream|memory] [--cpu=N] [--rounds=N] "
+                         "[--echo-ms=N] [--echo-trips=N] [--stream-msgs=N] [--window=N] [--payload=N] "
+                         "[--pairs=N] [--mem-rounds=N] [--mem-idle-ms=N] [--mem-interval-ms=N] "
+                         "[--only=CONTENDER]\n",
+                         argv[0]);
+            std::exit(2);
+        }
+    }
+    return o;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+    std::fprintf(stderr, "e2e_session_vs_asio: %s\n", what.c_str());
+    std::exit(1);
+}
+
+double seconds_since(steady::time_point t0) {
+    return std::chrono::duration<double>(steady::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// ---- sockets ---------------------------------------------------------------------------------
+
+void set_nodelay(tcp::socket& s) {
+    s.set_option(tcp::no_delay(true));
+}
+
+std::pair<tcp::socket, tcp::socket> tcp_pair(asio::io_context& ioc) {
+    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    tcp::socket client(ioc);
+    client.connect(acceptor.local_endpoint());
+    tcp::socket server = acceptor.accept();
+    set_nodelay(client);
+    set_nodelay(server);
+    return {std::move(server), std::move(client)};
+}
+
+// Runs the io_context until it has no work; a hung trial is a bug, not a slow result.
+void run_bounded(asio::io_context& ioc, const char* what) {
+    ioc.run_for(std::chrono::seconds(60));
+    if (!ioc.stopped())
+        fail(std::string(what) + ": did not finish within 60 s");
+}
+
+heartbeat::session_config session_cfg() {
+    return heartbeat::session_config{}; // defaults: 2 s interval, 10 % jitter, 2 s pong timeout
+}
+
+// ---- raw length-prefixed framing -----------------------------------------------------------
+
+void put_be32(std::uint8_t* p, std::uint32_t v) {
+    p[0] = static_cast<std::uint8_t>(v >> 24);
+    p[1] = static_cast<std::uint8_t>(v >> 16);
+    p[2] = static_cast<std::uint8_t>(v >> 8);
+    p[3] = static_cast<std::uint8_t>(v);
+}
+std::uint32_t get_be32(const std::uint8_t* p) {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           std::uint32_t{p[3]};
+}
+
+// Buffered reader: one async_read_some per arrival, frames parsed out of a 4 KiB buffer (grown
+// only for a frame larger than it).
+struct frame_reader {
+    tcp::socket& socket;
+    std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(4096);
+    std::size_t begin = 0, end = 0;
+
+    // The payload view stays valid until the next call.
+    asio::awaitable<std::pair<error_code, std::span<const std::uint8_t>>> next() {
+        for (;;) {
+            if (end - begin >= 4) {
+                const std::size_t len = get_be32(buf.data() + begin);
+                if (end - begin >= 4 + len) {
+                    std::span<const std::uint8_t> p(buf.data() + begin + 4, len);
+                    begin += 4 + len;
+                    if (begin == end)
+                        begin = end = 0;
+                    co_return std::pair{error_code{}, p};
+                }
+                if (4 + len > buf.size() - begin) {
+                    std::copy(buf.begin() + begin, buf.begin() + end, buf.begin());
+                    end -= begin;
+                    begin = 0;
+                    if (4 + len > buf.size())
+                        buf.resize(4 + len);
+                }
+            } else if (buf.size() - end < 4) {
+                std::copy(buf.begin() + begin, buf.begin() + end, buf.begin());
+                end -= begin;
+                begin = 0;
+            }
+            auto [ec, n] = co_await socket.async_read_some(
+                asio::buffer(buf.data() + end, buf.size() - end), use_tuple);
+            if (ec)
+                co_return std::pair{ec, std::span<const std::uint8_t>{}};
+            end += n;
+        }
+    }
+};
+
+// Textbook reader: exact header read, exact body read.
+asio::awaitable<error_code> read_exact(tcp::socket& s, std::array<std::uint8_t, 4>& hdr,
+                                       std::vector<std::uint8_t>& body, std::size_t& len) {
+    auto [e1, n1] = co_await asio::async_read(s, asio::buffer(hdr), use_tuple);
+    if (e1)
+        co_return e1;
+    len = get_be32(hdr.data());
+    if (len > body.size())
+        body.resize(len);
+    auto [e2, n2] = co_await asio::async_read(s, asio::buffer(body.data(), len), use_tuple);
+    co_return e2;
+}
+
+// ============================================================================================
+// Scenario 1: echo round trips
+// ============================================================================================
+
+struct echo_result {
+    double rate = 0;        // round trips per second
+    double allocs_per = 0;  // operator-new calls per round trip (whole process: both ends)
+};
+
+double g_echo_seconds = 0.25;
+std::size_t g_echo_trips = 0;
+std::size_t g_payload = 64;
+
+// Times round trips for g_echo_seconds after a warm-up; `one` performs one round trip.
+template <class OneTrip>
+asio::awaitable<echo_result> time_round_trips(OneTrip one) {
+    for (int i = 0; i < 200; ++i)
+        if (!co_await one())
+            fail("echo warm-up failed");
+    const auto calls0 = alloc_count::calls;
+    const auto t0 = steady::now();
+    std::uint64_t n = 0;
+    double elapsed = 0;
+    do {
+        for (int i = 0; i < 64; ++i)
+            if (!co_await one())
+                fail("echo round trip failed");
+        n += 64;
+        elapsed = seconds_since(t0);
+    } while (g_echo_trips ? n < g_echo_trips : elapsed < g_echo_seconds);
+    echo_result r;
+    r.rate = static_cast<double>(n) / elapsed;
+    r.allocs_per = static_cast<double>(alloc_count::calls - calls0) / static_cast<double>(n);
+    co_return r;
+}
+
+asio::awaitable<void> session_echo_server(heartbeat::tcp_session& s) {
+    for (;;) {
+        auto [ec, msg] = co_await s.async_receive(use_tuple);
+        if (ec)
+            co_return;
+        auto [sec] = co_await s.async_send(std::move(msg), use_tuple);
+        if (sec)
+            co_return;
+    }
+}
+
+echo_result echo_session() {
+    asio::io_context ioc(1);
+    auto [a, b] = tcp_pair(ioc);
+    heartbeat::tcp_session server(std::move(a), session_cfg());
+    heartbeat::tcp_session client(std::move(b), session_cfg());
+    server.async_run(asio::detached);
+    client.async_run(asio::detached);
+    asio::co_spawn(ioc, session_echo_server(server), asio::detached);
+    echo_result result;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            std::string msg(g_payload, 'x');
+            result = co_await time_round_trips([&]() -> asio::awaitable<bool> {
+                auto [sec] = co_await client.async_send(std::move(msg), use_tuple);
+                if (sec)
+                    co_return false;
+                auto [rec, back] = co_await client.async_receive(use_tuple);
+                if (rec || back.size() != g_payload)
+                    co_return false;
+                msg = std::move(back); // send the echoed string again: no copy per trip
+                co_return true;
+            });
+            client.close();
+        },
+        asio::detached);
+    run_bounded(ioc, "echo/session");
+    return result;
+}
+
+echo_result echo_raw_buffered() {
+    asio::io_context ioc(1);
+    auto [a, b] = tcp_pair(ioc);
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            frame_reader in{a};
+            std::array<std::uint8_t, 4> hdr{};
+            for (;;) {
+                auto [ec, p] = co_await in.next();
+                if (ec)
+                    co_return;
+                put_be32(hdr.data(), static_cast<std::uint32_t>(p.size()));
+                const std::array<asio::const_buffer, 2> out{asio::buffer(hdr),
+                                                            asio::buffer(p.data(), p.size())};
+                auto [wec, wn] = co_await asio::async_write(a, out, use_tuple);
+                if (wec)
+                    co_return;
+            }
+        },
+        asio::detached);
+    echo_result result;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            frame_reader in{b};
+            std::array<std::uint8_t, 4> hdr{};
+            put_be32(hdr.data(), static_cast<std::uint32_t>(g_payload));
+            std::vector<std::uint8_t> payload(g_payload, 'x');
+            const std::array<asio::const_buffer, 2> out{asio::buffer(hdr), asio::buffer(payload)};
+            result = co_await time_round_trips([&]() -> asio::awaitable<bool> {
+                auto [wec, wn] = co_await asio::async_write(b, out, use_tuple);
+                if (wec)
+                    co_return false;
+                auto [rec, p] = co_await in.next();
+                co_return !rec && p.size() == g_payload;
+            });
+            b.close();
+        },
+        asio::detached);
+    run_bounded(ioc, "echo/raw");
+    return result;
+}
+
+echo_result echo_raw_two_reads() {
+    asio::io_context ioc(1);
+    auto [a, b] = tcp_pair(ioc);
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            std::array<std::uint8_t, 4> hdr{};
+            std::vector<std::uint8_t> body(4096);
+            for (;;) {
+                std::size_t len = 0;
+                if (co_await read_exact(a, hdr, body, len))
+                    co_return;
+                const std::array<asio::const_buffer, 2> out{asio::buffer(hdr),
+                                                            asio::buffer(body.data(), len)};
+                auto [wec, wn] = co_await asio::async_write(a, out, use_tuple);
+                if (wec)
+                    co_return;
+            }
+        },
+        asio::detached);
+    echo_result result;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            std::array<std::uint8_t, 4> hdr{}, rhdr{};
+            put_be32(hdr.data(), static_cast<std::uint32_t>(g_payload));
+            std::vector<std::uint8_t> payload(g_payload, 'x'), body(4096);
+            const std::array<asio::const_buffer, 2> out{asio::buffer(hdr), asio::buffer(payload)};
+            result = co_await time_round_trips([&]() -> asio::awaitable<bool> {
+                auto [wec, wn] = co_await asio::async_write(b, out, use_tuple);
+                if (wec)
+                    co_return false;
+                std::size_t len = 0;
+                if (co_await read_exact(b, rhdr, body, len))
+                    co_return false;
+                co_return len == g_payload;
+            });
+            b.close();
+        },
+        asio::detached);
+    run_bounded(ioc, "echo/raw_2rd");
+    return result;
+}
+
+// ============================================================================================
+// Scenario 2: one-way streaming
+// ============================================================================================
+
+struct stream_result {
+    double rate = 0; // messages per second, first send to last message counted
+    double allocs_per = 0;
+};
+
+std::size_t g_stream_msgs = 100000;
+std::size_t g_window = 64;
+
+stream_result stream_session(bool windowed) {
+    asio::io_context ioc(1);
+    auto [a, b] = tcp_pair(ioc);
+    heartbeat::tcp_session server(std::move(a), session_cfg());
+    heartbeat::tcp_session client(std::move(b), session_cfg());
+    server.async_run(asio::detached);
+    client.async_run(asio::detached);
+    const std::size_t total = g_stream_msgs;
+    steady::time_point t0{};
+    std::uint64_t calls0 = 0;
+    stream_result result;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            std::size_t count = 0;
+            for (;;) {
+                auto [ec, msg] = co_await server.async_receive(use_tuple);
+                if (ec)
+                    fail("stream/session: receive failed: " + ec.message());
+                if (msg.size() != g_payload)
+                    fail("stream/session: wrong size");
+                if (++count == total)
+                    break;
+            }
+            result.rate = static_cast<double>(total) / seconds_since(t0);
+            result.allocs_per = static_cast<double>(alloc_count::calls - calls0) /
+                                static_cast<double>(total);
+            client.close();
+        },
+        asio::detached);
+    const std::string payload(g_payload, 'x');
+    std::size_t sent = 0, outstanding = 0;
+    std::function<void()> pump = [&] {
+        while (outstanding < g_window && sent < total) {
+            ++outstanding;
+            ++sent;
+            client.async_send(payload, [&](error_code ec) {
+                if (ec)
+                    fail("stream/session_w: send failed: " + ec.message());
+                --outstanding;
+                pump();
+            });
+        }
+    };
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            // Let the HELLO exchange finish first so the clock times only the stream.
+            auto [ec] = co_await client.async_send(payload, use_tuple);
+            if (ec)
+                fail("stream/session: first send failed: " + ec.message());
+            sent = 1;
+            calls0 = alloc_count::calls;
+            t0 = steady::now();
+            if (windowed) {
+                pump();
+                co_return;
+            }
+            for (; sent < total; ++sent) {
+                auto [sec] = co_await client.async_send(payload, use_tuple);
+                if (sec)
+                    fail("stream/session: send failed: " + sec.message());
+            }
+        },
+        asio::detached);
+    run_bounded(ioc, windowed ? "stream/session_w" : "stream/session");
+    return result;
+}
+
+stream_result stream_raw(bool buffered_reader) {
+    asio::io_context ioc(1);
+    auto [a, b] = tcp_pair(ioc);
+    const std::size_t total = g_stream_msgs;
+    steady::time_point t0{};
+    std::uint64_t calls0 = 0;
+    stream_result result;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            std::size_t count = 0;
+            if (buffered_reader) {
+                frame_reader in{a};
+                while (count < total) {
+                    auto [ec, p] = co_await in.next();
+                    if (ec || p.size() != g_payload)
+                        fail("stream/raw: read failed");
+                    ++count;
+                }
+            } else {
+                std::array<std::uint8_t, 4> hdr{};
+                std::vector<std::uint8_t> body(4096);
+                while (count < total) {
+                    std::size_t len = 0;
+                    if (co_await read_exact(a, hdr, body, len) || len != g_payload)
+                        fail("stream/raw_2rd: read failed");
+                    ++count;
+                }
+            }
+            result.rate = static_cast<double>(total) / seconds_since(t0);
+            result.allocs_per = static_cast<double>(alloc_count::calls - calls0) /
+                                static_cast<double>(total);
+        },
+        asio::detached);
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            std::array<std::uint8_t, 4> hdr{};
+            put_be32(hdr.data(), static_cast<std::uint32_t>(g_payload));
+            std::vector<std::uint8_t> payload(g_payload, 'x');
+            const std::array<asio::const_buffer, 2> out{asio::buffer(hdr), asio::buffer(payload)};
+            calls0 = alloc_count::calls;
+            t0 = steady::now();
+            for (std::size_t i = 0; i < total; ++i) {
+                auto [ec, n] = co_await asio::async_write(b, out, use_tuple);
+                if (ec)
+                    fail("stream/raw: write failed: " + ec.message());
+            }
+        },
+        asio::detached);
+    run_bounded(ioc, "stream/raw");
+    return result;
+}
+
+// ---- interleaved runner --------------------------------------------------------------------
+
+struct contender {
+    std::string name;
+    std::function<std::pair<double, double>()> run; // {rate, allocations per unit}
+};
+
+struct series {
+    std::vector<double> rate, allocs;
+};
+
+// One discarded warm-up round, then `rounds` measured ones; the order reverses every round.
+std::vector<series> interleave(const std::vector<contender>& cs, int rounds, const char* unit) {
+    std::vector<series> out(cs.size());
+    for (int r = -1; r < rounds; ++r) {
+        std::printf("  %-8s", r < 0 ? "warm-up" : ("round " + std::to_string(r + 1)).c_str());
+        std::vector<std::pair<double, double>> got(cs.size());
+        for (std::size_t k = 0; k < cs.size(); ++k) {
+            const std::size_t i = (r % 2 == 0) ? k : cs.size() - 1 - k;
+            got[i] = cs[i].run();
+        }
+        for (std::size_t i = 0; i < cs.size(); ++i) {
+            std::printf("  %s %9.0f", cs[i].name.c_str(), got[i].first);
+            if (r >= 0) {
+                out[i].rate.push_back(got[i].first);
+                out[i].allocs.push_back(got[i].second);
+            }
+        }
+        std::printf("  %s\n", unit);
+        std::fflush(stdout);
+    }
+    return out;
+}
+
+void summarize(const std::vector<contender>& cs, const std::vector<series>& s,
+               const std::vector<std::size_t>& subjects, const std::vector<std::size_t>& baselines,
+               double target, std::size_t target_subject, std::size_t target_baseline,
+               const char* unit) {
+    std::printf("  median %s:", unit);
+    for (std::size_t i = 0; i < cs.size(); ++i)
+        std::printf("  %s %.0f", cs[i].name.c_str(), median(s[i].rate));
+    std::printf("\n  operator-new calls per unit (both ends):");
+    for (std::size_t i = 0; i < cs.size(); ++i)
+        std::printf("  %s %.2f", cs[i].name.c_str(), median(s[i].allocs));
+    std::printf("\n");
+    for (const std::size_t su : subjects) {
+        for (const std::size_t b : baselines) {
+            std::vector<double> ratios;
+            for (std::size_t r = 0; r < s[su].rate.size(); ++r)
+                ratios.push_back(s[su].rate[r] / s[b].rate[r]);
+            const double med = median(ratios);
+            const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+            std::printf("  ratio %s / %s: median %.3f (min %.3f, max %.3f over %zu rounds)",
+                        cs[su].name.c_str(), cs[b].name.c_str(), med, *lo, *hi, ratios.size());
+            if (su == target_subject && b == target_baseline)
+                std::printf("  target >= %.2f: %s", target, med >= target ? "MET" : "MISSED");
+            std::printf("\n");
+        }
+    }
+}
+
+// --only=NAME: time one contender alone (for perf/strace/callgrind); no ratios.
+bool run_only(const options& o, const std::vector<contender>& cs, const char* unit) {
+    if (o.only.empty())
+        return false;
+    for (const auto& c : cs) {
+        if (c.name != o.only)
+            continue;
+        const auto s = interleave({c}, o.rounds, unit);
+        summarize({c}, s, {}, {}, 0, 0, 0, unit);
+        return true;
+    }
+    std::printf("  (no contender named %s here)\n", o.only.c_str());
+    return true;
+}
+
+void run_echo(const options& o) {
+    std::printf("\n== echo: %zu-byte round trips/s, %d ms per trial ==\n", o.payload, o.echo_ms);
+    const std::vector<contender> cs = {
+        {"session", [] { auto r = echo_session(); return std::pair{r.rate, r.allocs_per}; }},
+        {"raw", [] { auto r = echo_raw_buffered(); return std::pair{r.rate, r.allocs_per}; }},
+        {"raw_2rd", [] { auto r = echo_raw_two_reads(); return std::pair{r.rate, r.allocs_per}; }},
+    };
+    if (run_only(o, cs, "round trips/s"))
+        return;
+    const auto s = interleave(cs, o.rounds, "round trips/s");
+    summarize(cs, s, {0}, {1, 2}, 0.95, 0, 1, "round trips/s");
+}
+
+void run_stream(const options& o) {
+    std::printf("\n== stream: %zu-byte one-way messages/s, %zu messages per trial ==\n", o.payload,
+                o.stream_msgs);
+    const std::vector<contender> cs = {
+        {"session", [] { auto r = stream_session(false); return std::pair{r.rate, r.allocs_per}; }},
+        {"session_w" + std::to_string(o.window),
+         [] { auto r = stream_session(true); return std::pair{r.rate, r.allocs_per}; }},
+        {"raw", [] { auto r = stream_raw(true); return std::pair{r.rate, r.allocs_per}; }},
+        {"raw_2rd", [] { auto r = stream_raw(false); return std::pair{r.rate, r.allocs_per}; }},
+    };
+    if (run_only(o, cs, "msgs/s"))
+        return;
+    const auto s = interleave(cs, o.rounds, "msgs/s");
+    summarize(cs, s, {0, 1}, {2, 3}, 0.8, 0, 2, "msgs/s");
+}
+
+// ============================================================================================
+// Scenario 3: memory per idle connection pair
+// ============================================================================================
+
+struct mem_snapshot {
+    long rss_bytes = 0;
+    long heap_bytes = 0;   // mallinfo2: in use (arena + mmapped)
+    long slab_bytes = 0;   // /proc/meminfo Slab (global)
+    long sock_slab = 0;    // socket-specific slab caches, active objects x object size (global)
+    long tcp_mem_pages = 0; // /proc/net/sockstat "TCP: ... mem" (global)
+    std::uint64_t new_calls = 0, new_bytes = 0;
+};
+
+long read_statm_rss() {
+    std::ifstream f("/proc/self/statm");
+    long size = 0, resident = 0;
+    f >> size >> resident;
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+long read_meminfo_slab() {
+    std::ifstream f("/proc/meminfo");
+    std::string key;
+    long value = 0;
+    std::string unit;
+    while (f >> key >> value) {
+        std::getline(f, unit);
+        if (key == "Slab:")
+            return value * 1024;
+    }
+    return -1;
+}
+
+// The caches a connected, epoll-registered TCP socket lives in.
+long read_socket_slabs() {
+    static const char* names[] = {"TCP",           "sock_inode_cache", "dentry",
+                                  "filp",          "eventpoll_epi",    "eventpoll_pwq",
+                                  "lsm_file_cache", "skbuff_head_cache", "skbuff_small_head"};
+    std::ifstream f("/proc/slabinfo");
+    if (!f)
+        return -1;
+    std::string line;
+    long total = 0;
+    while (std::getline(f, line)) {
+        std::istringstream is(line);
+        std::string name;
+        long active = 0, num = 0, objsize = 0;
+        if (!(is >> name >> active >> num >> objsize))
+            continue;
+        for (const char* n : names)
+            if (name == n)
+                total += active * objsize;
+    }
+    return total;
+}
+
+long read_tcp_mem_pages() {
+    std::ifstream f("/proc/net/sockstat");
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.rfind("TCP:", 0) != 0)
+            continue;
+        const auto pos = line.find(" mem ");
+        if (pos != std::string::npos)
+            return std::stol(line.substr(pos + 5));
+    }
+    return -1;
+}
+
+mem_snapshot snapshot_now() {
+    mem_snapshot s;
+    const auto mi = mallinfo2();
+    s.heap_bytes = static_cast<long>(mi.uordblks + mi.hblkhd);
+    s.rss_bytes = read_statm_rss();
+    s.slab_bytes = read_meminfo_slab();
+    s.sock_slab = read_socket_slabs();
+    s.tcp_mem_pages = read_tcp_mem_pages();
+    s.new_calls = alloc_count::calls;
+    s.new_bytes = alloc_count::bytes;
+    return s;
+}
+
+// Per-pair figures of one child run (plain data: it crosses a pipe).
+struct mem_result {
+    double rss = 0, heap = 0, slab = 0, sock_slab = 0, tcp_mem = 0;
+    double heap_sockets = 0, heap_objects = 0, heap_running = 0; // heap by stage
+    double new_calls = 0, new_bytes = 0;                         // operator new, per pair
+    double idle_rss = 0, idle_heap = 0; // the same, after --mem-idle-ms more of idling
+    int ok = 0;
+};
+
+mem_result per_pair(const mem_snapshot& s0, const mem_snapshot& s1, const mem_snapshot& s2,
+                    const mem_snapshot& s3, const mem_snapshot& s4, std::size_t n) {
+    const double d = static_cast<double>(n);
+    mem_result r;
+    r.rss = (s3.rss_bytes - s0.rss_bytes) / d;
+    r.heap = (s3.heap_bytes - s0.heap_bytes) / d;
+    r.slab = (s3.slab_bytes - s0.slab_bytes) / d;
+    r.sock_slab = (s3.sock_slab - s0.sock_slab) / d;
+    r.tcp_mem = (s3.tcp_mem_pages - s0.tcp_mem_pages) * static_cast<double>(sysconf(_SC_PAGESIZE)) / d;
+    r.heap_sockets = (s1.heap_bytes - s0.heap_bytes) / d;
+    r.heap_objects = (s2.heap_bytes - s1.heap_bytes) / d;
+    r.heap_running = (s3.heap_bytes - s2.heap_bytes) / d;
+    r.new_calls = static_cast<double>(s3.new_calls - s0.new_calls) / d;
+    r.new_bytes = static_cast<double>(s3.new_bytes - s0.new_bytes) / d;
+    r.idle_rss = (s4.rss_bytes - s0.rss_bytes) / d;
+    r.idle_heap = (s4.heap_bytes - s0.heap_bytes) / d;
+    r.ok = 1;
+    return r;
+}
+
+// Connects n loopback pairs through one listener; containers reserved before the baseline.
+void connect_pairs(asio::io_context& ioc, tcp::acceptor& acceptor, std::vector<tcp::socket>& out,
+                   std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        tcp::socket client(ioc);
+        client.connect(acceptor.local_endpoint());
+        tcp::socket server = acceptor.accept();
+        set_nodelay(client);
+        set_nodelay(server);
+        out.push_back(std::move(server));
+        out.push_back(std::move(client));
+    }
+}
+
+void settle(asio::io_context& ioc, std::chrono::milliseconds d) {
+    ioc.run_for(d);
+    if (ioc.stopped())
+        ioc.restart();
+}
+
+int g_mem_idle_ms = 4500;
+int g_mem_interval_ms = 2000;
+
+heartbeat::session_config idle_session_cfg() {
+    auto c = session_cfg(); // default config; only the interval may be overridden
+    c.heartbeat.interval = std::chrono::milliseconds(g_mem_interval_ms);
+    return c;
+}
+
+mem_result mem_session_child(std::size_t n) {
+    asio::io_context ioc(1);
+    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    std::vector<tcp::socket> sockets;
+    sockets.reserve(2 * n);
+    std::vector<std::unique_ptr<heartbeat::tcp_session>> sessions;
+    sessions.reserve(2 * n);
+    malloc_trim(0);
+    const auto s0 = snapshot_now();
+    connect_pairs(ioc, acceptor, sockets, n);
+    const auto s1 = snapshot_now();
+    for (auto& s : sockets)
+        sessions.push_back(
+            std::make_unique<heartbeat::tcp_session>(std::move(s), idle_session_cfg()));
+    const auto s2 = snapshot_now();
+    std::size_t ended = 0;
+    for (auto& s : sessions)
+        s->async_run([&](error_code) { ++ended; });
+    // Until every session has the peer's HELLO (state alive), then let everything go idle.
+    const auto deadline = steady::now() + std::chrono::seconds(10);
+    for (;;) {
+        settle(ioc, std::chrono::milliseconds(5));
+        std::size_t alive = 0;
+        for (auto& s : sessions)
+            alive += s->stats().state == heartbeat::peer_state::alive;
+        if (alive == sessions.size())
+            break;
+        if (steady::now() > deadline || ended)
+            fail("memory/session: sessions did not all become alive");
+    }
+    settle(ioc, std::chrono::milliseconds(100));
+    const auto s3 = snapshot_now();
+    settle(ioc, std::chrono::milliseconds(g_mem_idle_ms));
+    for (auto& s : sessions)
+        if (s->stats().state != heartbeat::peer_state::alive)
+            fail("memory/session: a session stopped being alive while idle");
+    const auto s4 = snapshot_now();
+    return per_pair(s0, s1, s2, s3, s4, n);
+}
+
+struct raw_end {
+    tcp::socket socket;
+    asio::steady_timer timer;
+    std::array<char, 64> buf{};
+    explicit raw_end(tcp::socket s)
+        : socket(std::move(s)), timer(socket.get_executor()) {}
+};
+
+asio::awaitable<void> raw_reader(raw_end& e) {
+    for (;;) {
+        auto [ec, n] = co_await e.socket.async_read_some(asio::buffer(e.buf), use_tuple);
+        if (ec)
+            co_return;
+    }
+}
+
+asio::awaitable<void> raw_pinger(raw_end& e) {
+    static const std::array<char, 16> ping{};
+    for (;;) {
+        e.timer.expires_after(std::chrono::milliseconds(g_mem_interval_ms));
+        auto [ec] = co_await e.timer.async_wait(use_tuple);
+        if (ec)
+            co_return;
+        auto [wec, wn] = co_await asio::async_write(e.socket, asio::buffer(ping), use_tuple);
+        if (wec)
+            co_return;
+    }
+}
+
+mem_result mem_raw_child(std::size_t n) {
+    asio::io_context ioc(1);
+    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    std::vector<tcp::socket> sockets;
+    sockets.reserve(2 * n);
+    std::vector<std::unique_ptr<raw_end>> ends;
+    ends.reserve(2 * n);
+    malloc_trim(0);
+    const auto s0 = snapshot_now();
+    connect_pairs(ioc, acceptor, sockets, n);
+    const auto s1 = snapshot_now();
+    for (auto& s : sockets)
+        ends.push_back(std::make_unique<raw_end>(std::move(s)));
+    const auto s2 = snapshot_now();
+    for (auto& e : ends) {
+        asio::co_spawn(ioc, raw_reader(*e), asio::detached);
+        asio::co_spawn(ioc, raw_pinger(*e), asio::detached);
+    }
+    settle(ioc, std::chrono::milliseconds(5));
+    settle(ioc, std::chrono::milliseconds(100));
+    const auto s3 = snapshot_now();
+    settle(ioc, std::chrono::milliseconds(g_mem_idle_ms));
+    const auto s4 = snapshot_now();
+    return per_pair(s0, s1, s2, s3, s4, n);
+}
+
+// Runs `child` in a fork()ed process (same pinning, same clean heap each time).
+mem_result in_child(const std::function<mem_result()>& child) {
+    int fds[2];
+    if (pipe(fds) != 0)
+        fail("pipe failed");
+    std::fflush(stdout);
+    const pid_t pid = fork();
+    if (pid < 0)
+        fail("fork failed");
+    if (pid == 0) {
+        close(fds[0]);
+        const mem_result r = child();
+        const ssize_t w = write(fds[1], &r, sizeof r);
+        _exit(w == static_cast<ssize_t>(sizeof r) ? 0 : 1);
+    }
+    close(fds[1]);
+    mem_result r;
+    const ssize_t got = read(fds[0], &r, sizeof r);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (got != static_cast<ssize_t>(sizeof r) || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail("memory child failed");
+    // Let the kernel reap the child's sockets before the next measurement starts.
+    usleep(200 * 1000);
+    return r;
+}
+
+void run_memory(const options& o) {
+    std::printf("\n== memory: %zu idle connected pairs (both ends in this process), heartbeat "
+                "interval %d ms ==\n",
+                o.pairs, o.mem_interval_ms);
+    std::printf("  sizeof: tcp_session %zu, run_loops %zu (heap, one per session), "
+                "heartbeat_monitor %zu, rtt_estimator %zu, session_shared_stats %zu, "
+                "session_config %zu, session_event %zu, tcp::socket %zu, steady_timer %zu, raw_end %zu\n",
+                sizeof(heartbeat::tcp_session), probe::run_loops_size(),
+                sizeof(heartbeat::heartbeat_monitor), sizeof(heartbeat::rtt_estimator),
+                sizeof(heartbeat::detail::session_shared_stats), sizeof(heartbeat::session_config),
+                sizeof(heartbeat::session_event),
+                sizeof(tcp::socket), sizeof(asio::steady_timer), sizeof(raw_end));
+    if (!o.only.empty()) { // profiling aid: one contender, in this process, no ratios
+        const mem_result m = o.only == "session" ? mem_session_child(o.pairs)
+                                                 : mem_raw_child(o.pairs);
+        std::printf("  %s per pair: RSS %.0f B  heap %.0f B (sockets %.0f, objects %.0f, running "
+                    "%.0f); after %d ms idle: RSS %.0f B heap %.0f B\n",
+                    o.only.c_str(), m.rss, m.heap, m.heap_sockets, m.heap_objects, m.heap_running,
+                    o.mem_idle_ms, m.idle_rss, m.idle_heap);
+        return;
+    }
+    std::vector<mem_result> ses, raw;
+    for (int r = 0; r < o.mem_rounds; ++r) {
+        const std::size_t n = o.pairs;
+        mem_result a, b;
+        if (r % 2 == 0) {
+            a = in_child([n] { return mem_session_child(n); });
+            b = in_child([n] { return mem_raw_child(n); });
+        } else {
+            b = in_child([n] { return mem_raw_child(n); });
+            a = in_child([n] { return mem_session_child(n); });
+        }
+        ses.push_back(a);
+        raw.push_back(b);
+        for (const auto* p : {&a, &b}) {
+            std::printf("  round %d %-7s per pair: RSS %7.0f B  heap %7.0f B (sockets %5.0f, "
+                        "objects %6.0f, running %6.0f)  new %5.1f calls/%6.0f B  | kernel: "
+                        "Slab %7.0f B  socket slabs %6.0f B  TCP mem %5.0f B | after %d ms idle: "
+                        "RSS %7.0f B heap %7.0f B\n",
+                        r + 1, p == &a ? "session" : "raw", p->rss, p->heap, p->heap_sockets,
+                        p->heap_objects, p->heap_running, p->new_calls, p->new_bytes, p->slab,
+                        p->sock_slab, p->tcp_mem, o.mem_idle_ms, p->idle_rss, p->idle_heap);
+        }
+        std::fflush(stdout);
+    }
+    auto med = [](const std::vector<mem_result>& v, double mem_result::*f) {
+        std::vector<double> x;
+        for (const auto& m : v)
+            x.push_back(m.*f);
+        return median(x);
+    };
+    auto ratio = [&](double mem_result::*f) {
+        std::vector<double> x;
+        for (std::size_t i = 0; i < ses.size(); ++i)
+            x.push_back(ses[i].*f / raw[i].*f);
+        return median(x);
+    };
+    const double s_rss = med(ses, &mem_result::rss), r_rss = med(raw, &mem_result::rss);
+    const double s_heap = med(ses, &mem_result::heap), r_heap = med(raw, &mem_result::heap);
+    const double s_ks = med(ses, &mem_result::sock_slab), r_ks = med(raw, &mem_result::sock_slab);
+    const double s_slab = med(ses, &mem_result::slab), r_slab = med(raw, &mem_result::slab);
+    std::printf("  median per pair: session RSS %.0f B, heap %.0f B | raw RSS %.0f B, heap %.0f "
+                "B\n",
+                s_rss, s_heap, r_rss, r_heap);
+    std::printf("  median per pair, kernel: socket slabs session %.0f B / raw %.0f B; Slab "
+                "session %.0f B / raw %.0f B\n",
+                s_ks, r_ks, s_slab, r_slab);
+    const double rss_ratio = ratio(&mem_result::rss);
+    std::printf("  ratio session / raw, userspace RSS: median %.2f  target <= 1.20: %s\n",
+                rss_ratio, rss_ratio <= 1.2 ? "MET" : "MISSED");
+    std::printf("  after %d ms idle: session RSS %.0f B heap %.0f B | raw RSS %.0f B heap %.0f B "
+                "per pair; RSS ratio %.2f\n",
+                o.mem_idle_ms, med(ses, &mem_result::idle_rss), med(ses, &mem_result::idle_heap),
+                med(raw, &mem_result::idle_rss), med(raw, &mem_result::idle_heap),
+                ratio(&mem_result::idle_rss));
+    std::printf("  ratio session / raw, heap in use:   median %.2f\n", ratio(&mem_result::heap));
+    if (s_ks > 0 && r_ks > 0) {
+        std::vector<double> x;
+        for (std::size_t i = 0; i < ses.size(); ++i)
+            x.push_back((ses[i].rss + ses[i].sock_slab) / (raw[i].rss + raw[i].sock_slab));
+        std::printf("  ratio session / raw, RSS + socket slabs (user + kernel): median %.2f\n",
+                    median(x));
+    }
+}
+
+void pin(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+        fail("sched_setaffinity(" + std::to_string(cpu) + ") failed: " + std::strerror(errno));
+}
+
+void raise_nofile(std::size_t pairs) {
+    rlimit lim{};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    const rlim_t want = static_cast<rlim_t>(2 * pairs + 64);
+    if (lim.rlim_cur < want) {
+        lim.rlim_cur = std::min(want, lim.rlim_max);
+        setrlimit(RLIMIT_NOFILE, &lim);
+        getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (lim.rlim_cur < want)
+        fail("RLIMIT_NOFILE " + std::to_string(lim.rlim_cur) + " < " + std::to_string(want) +
+             " needed for --pairs=" + std::to_string(pairs));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const options o = parse(argc, argv);
+    g_echo_seconds = o.echo_ms / 1000.0;
+    g_echo_trips = o.echo_trips;
+    g_payload = o.payload;
+    g_stream_msgs = o.stream_msgs;
+    g_window = o.window;
+    g_mem_idle_ms = o.mem_idle_ms;
+    g_mem_interval_ms = o.mem_interval_ms;
+    pin(o.cpu);
+    std::printf("e2e_session_vs_asio: pinned to CPU %d (sched_setaffinity, one thread: client, "
+                "server and both io_context loops share it); nproc %ld; one io_context "
+                "(concurrency hint 1) per trial drives both ends\n",
+                o.cpu, sysconf(_SC_NPROCESSORS_ONLN));
+    const auto t0 = steady::now();
+    const bool all = o.scenario == "all";
+    if (all || o.scenario == "echo")
+        run_echo(o);
+    if (all || o.scenario == "stream")
+        run_stream(o);
+    if (all || o.scenario == "memory") {
+        raise_nofile(o.pairs);
+        run_memory(o);
+    }
+    std::printf("\ntotal %.1f s\n", seconds_since(t0));
+    return 0;
+}

@@ -1,0 +1,871 @@
+#pragma once
+// Implementation of websocket_session<NextLayer>. Included by src/websocket_instantiations.cpp
+// for the stock next layers; include it yourself (once, in one .cpp) to instantiate a session
+// over another next layer: `template class heartbeat::websocket_session<my_next_layer>;`.
+//
+// Shape of the run loop (mirrors basic_session's, adapted to Beast's rules: one read, one
+// write and one ping may be outstanding at a time, and a Beast operation cannot be cancelled
+// without failing the whole stream, so no loop is ever cancelled mid-operation):
+//
+//   run()  - sets the stream up, starts the monitor, spawns reader/writer/pinger, then runs the
+//            heartbeat loop itself until a stop reason is set (verdict, peer close, error,
+//            close(), cancel()); then farewell(): lets an in-flight frame finish, sends the
+//            close frame, tears the connection down, and waits until every loop has returned.
+#include <heartbeat/detail/session_impl.hpp> // session_shared_stats, complete_later, keepalive
+#include <heartbeat/websocket_session.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <array>
+#include <deque>
+#include <string_view>
+#include <utility>
+
+namespace heartbeat {
+
+// All mutable state of a running websocket session; touched only on the stream's executor.
+template <class NextLayer>
+struct websocket_session<NextLayer>::run_loops {
+    using timer_type = boost::asio::steady_timer;
+    using error_code = boost::system::error_code;
+
+    struct outgoing_message {
+        std::string payload;
+        std::size_t offset = 0;
+        send_handler handler;
+        std::uint64_t id = 0;
+        bool withdrawn = false; // cancelled before its first frame; skipped by the writer
+        bool text = false;
+    };
+    struct heartbeat_message { // application-level heartbeat (text data message)
+        std::string text;
+        std::uint64_t ping_seq = 0; // non-zero: our ping; 0: our answer to the peer's ping
+    };
+    struct sent_ping {
+        std::uint64_t seq = 0;
+        std::uint64_t send_time_us = 0;
+    };
+    static constexpr std::size_t sent_ring_size = 64;
+
+    explicit run_loops(websocket_session& s)
+        : self(s), ws(*s.ws_), exec(s.executor_), heartbeat_timer(exec), writer_wake(exec),
+          pinger_wake(exec), reader_resume(exec), notify_timer(exec), monitor(s.config_.heartbeat) {
+    }
+
+    websocket_session& self;
+    stream_type& ws;
+    executor_type exec;
+    timer_type heartbeat_timer; // armed for monitor.next_deadline()
+    timer_type writer_wake;     // the writer sleeps on it when it has nothing to write
+    timer_type pinger_wake;     // the pinger sleeps on it when no ping is queued
+    timer_type reader_resume;   // the reader sleeps on it while the receive buffer is full
+    timer_type notify_timer;    // run() sleeps on it while ending; cancelled on every change
+    heartbeat_monitor monitor;
+
+    bool run_started = false;
+    bool ended = false;
+    bool closing = false; // close() called: flush, then close frame 1000
+    bool writer_sleeping = false;
+    bool pinger_sleeping = false;
+    bool reader_paused = false;
+    bool write_in_flight = false; // an async_write / async_write_some of ours is pending
+    bool ping_in_flight = false;  // an async_ping of ours is pending
+    std::uint64_t writing_id = 0; // message whose frame is being written
+    unsigned running = 0;         // spawned loops and close/wait operations not yet completed
+    bool writer_done = false, pinger_done = false;
+    bool close_done = false;    // async_close completed
+    bool close_flushed = false; // the socket accepted the close frame
+    time_point armed_deadline = time_point::max();
+    error_code stop_reason; // first reason to stop, set by whoever sees it first
+    error_code end_reason;  // final, once the run has completed
+
+    // Outgoing.
+    std::deque<outgoing_message> send_queue;
+    std::uint64_t next_message_id = 1;
+    std::deque<heartbeat_message> heartbeat_out;
+    std::deque<sent_ping> pings_queued;
+    std::array<sent_ping, sent_ring_size> sent{}; // pings in flight, by seq % size
+
+    // Inbound.
+    std::vector<char> read_buffer;
+    std::string assembling;
+    std::deque<websocket_message> inbox;
+    std::size_t inbox_bytes = 0;
+    std::uint64_t next_in_seq = 1;
+
+    std::optional<receive_handler> pending_receive;
+    std::optional<event_handler> pending_event;
+    std::deque<session_event> events;
+    bool ended_event_taken = false;
+    std::optional<run_handler> run_completion;
+
+    // --- helpers ---------------------------------------------------------------------------
+
+    auto& socket() { return boost::beast::get_lowest_layer(ws); }
+
+    void notify() { notify_timer.cancel(); }
+
+    void stop(error_code ec) {
+        if (!stop_reason)
+            stop_reason = ec;
+        heartbeat_out.clear();
+        pings_queued.clear();
+        wake_writer();
+        wake_pinger();
+        heartbeat_timer.cancel();
+        reader_resume.cancel();
+        notify();
+    }
+
+    void wake_writer() {
+        if (writer_sleeping) {
+            writer_sleeping = false;
+            writer_wake.cancel();
+        }
+    }
+
+    void wake_pinger() {
+        if (pinger_sleeping) {
+            pinger_sleeping = false;
+            pinger_wake.cancel();
+        }
+    }
+
+    void push_event(session_event e) {
+        if (pending_event) {
+            auto h = std::move(*pending_event);
+            pending_event.reset();
+            if (e.kind == session_event_kind::ended)
+                ended_event_taken = true;
+            detail::complete_later(std::move(h), exec, error_code{}, std::move(e));
+            return;
+        }
+        if (self.config_.event_queue_capacity == 0)
+            return;
+        if (events.size() >= self.config_.event_queue_capacity) {
+            events.pop_front();
+            self.shared_->events_dropped.fetch_add(1, std::memory_order_relaxed);
+        }
+        events.push_back(std::move(e));
+    }
+
+    void publish_monitor() {
+        std::lock_guard lock(self.shared_->mutex);
+        self.shared_->state = monitor.state();
+        self.shared_->missed = monitor.missed();
+        self.shared_->interval = monitor.interval();
+        self.shared_->pong_timeout = monitor.pong_timeout();
+        self.shared_->rtt = snapshot(monitor.rtt());
+        self.shared_->heartbeat = monitor.counters();
+    }
+
+    // The heartbeat timer sleeps until `armed_deadline`; wake it when the monitor wants to be
+    // called earlier, or it would mistake its own late wake-up for a local stall.
+    void rearm_if_earlier() {
+        if (monitor.next_deadline() < armed_deadline) {
+            armed_deadline = monitor.next_deadline();
+            heartbeat_timer.cancel();
+        }
+    }
+
+    // Applies what the monitor asked for; returns an error when the session must end.
+    error_code apply(const monitor_step& step, peer_state before, time_point now) {
+        if (step.error)
+            return step.error;
+        rearm_if_earlier();
+        if (step.send_ping)
+            queue_ping(step.send_ping, now);
+        if (step.stall_lag > duration::zero()) {
+            if (self.callbacks_.on_local_stall)
+                self.callbacks_.on_local_stall(step.stall_lag);
+            session_event e;
+            e.kind = session_event_kind::local_stall;
+            e.value = step.stall_lag;
+            push_event(std::move(e));
+        }
+        if (step.rtt) {
+            if (self.callbacks_.on_rtt)
+                self.callbacks_.on_rtt(*step.rtt, monitor.rtt());
+            session_event e;
+            e.kind = session_event_kind::rtt_sample;
+            e.value = *step.rtt;
+            push_event(std::move(e));
+        }
+        if (step.state_changed) {
+            if (self.callbacks_.on_state_change)
+                self.callbacks_.on_state_change(before, step.state, monitor.missed());
+            session_event e;
+            e.kind = session_event_kind::state_changed;
+            e.from = before;
+            e.to = step.state;
+            e.missed = monitor.missed();
+            push_event(std::move(e));
+        }
+        if (step.rtt || step.state_changed || step.send_ping)
+            publish_monitor();
+        if (step.dead) {
+            if (self.callbacks_.on_verdict)
+                self.callbacks_.on_verdict(*step.dead);
+            session_event e;
+            e.kind = session_event_kind::verdict;
+            e.dead = step.dead;
+            e.missed = step.dead->missed;
+            push_event(std::move(e));
+            return step.dead->reason;
+        }
+        return {};
+    }
+
+    void queue_ping(std::uint64_t seq, time_point now) {
+        const sent_ping p{seq, detail::now_us(now)};
+        sent[seq % sent_ring_size] = p;
+        if (self.config_.app_heartbeat.enabled) {
+            heartbeat_out.push_back(
+                heartbeat_message{detail::encode_app_heartbeat(self.config_.app_heartbeat.key,
+                                                               {true, p.seq, p.send_time_us}),
+                                  seq});
+            wake_writer();
+        } else {
+            pings_queued.push_back(p);
+            wake_pinger();
+        }
+    }
+
+    // True (and forgets the ping) when (seq, send time) is a ping of ours still remembered.
+    bool take_sent(std::uint64_t seq, std::uint64_t send_time_us) {
+        auto& slot = sent[seq % sent_ring_size];
+        if (seq == 0 || slot.seq != seq || slot.send_time_us != send_time_us)
+            return false;
+        slot = sent_ping{};
+        return true;
+    }
+
+    void step_monitor(monitor_step step, peer_state before, time_point now) {
+        if (auto err = apply(step, before, now))
+            stop(err);
+    }
+
+    // Any inbound traffic that is not an answer to one of our pings.
+    void inbound(time_point now) {
+        if (stop_reason)
+            return;
+        const peer_state before = monitor.state();
+        step_monitor(monitor.on_inbound(now), before, now);
+    }
+
+    void answered(std::uint64_t seq, time_point now) {
+        if (stop_reason)
+            return;
+        const peer_state before = monitor.state();
+        step_monitor(monitor.on_pong(seq, now), before, now);
+    }
+
+    // Beast's control callback: runs inside our pending read, on the stream's executor.
+    void on_control(boost::beast::websocket::frame_type kind, boost::beast::string_view payload) {
+        const time_point now = clock::now();
+        switch (kind) {
+        case boost::beast::websocket::frame_type::ping:
+            // Beast writes the pong itself once this returns.
+            self.shared_->pings_answered.fetch_add(1, std::memory_order_relaxed);
+            inbound(now);
+            return;
+        case boost::beast::websocket::frame_type::pong: {
+            std::uint64_t seq = 0, t = 0;
+            if (!self.config_.app_heartbeat.enabled &&
+                detail::decode_ws_ping(std::string_view(payload.data(), payload.size()), seq, t) &&
+                take_sent(seq, t))
+                answered(seq, now);
+            else
+                inbound(now); // unsolicited or unrecognised: traffic, not an answer
+            return;
+        }
+        case boost::beast::websocket::frame_type::close:
+            return; // the pending read completes with websocket::error::closed
+        }
+    }
+
+    void deliver(std::string payload, bool text) {
+        self.shared_->messages_received.fetch_add(1, std::memory_order_relaxed);
+        websocket_message m{std::move(payload),
+                            text ? websocket_message_kind::text : websocket_message_kind::binary,
+                            next_in_seq++};
+        self.shared_->delivered_seq.store(m.seq, std::memory_order_relaxed);
+        if (pending_receive) {
+            auto h = std::move(*pending_receive);
+            pending_receive.reset();
+            detail::complete_later(std::move(h), exec, error_code{}, std::move(m));
+            return;
+        }
+        inbox_bytes += m.payload.size();
+        inbox.push_back(std::move(m));
+        self.shared_->queued_receive_bytes.store(inbox_bytes, std::memory_order_relaxed);
+    }
+
+    // A whole message arrived: an application-level heartbeat, or the application's.
+    void on_message(std::string payload, bool text, time_point now) {
+        const auto& app = self.config_.app_heartbeat;
+        if (app.enabled && text && payload.size() <= 160) {
+            if (auto hb = detail::parse_app_heartbeat(app.key, payload)) {
+                if (take_sent(hb->seq, hb->send_time_us)) {
+                    answered(hb->seq, now); // our ping, echoed or answered
+                } else if (hb->ping && !stop_reason) {
+                    self.shared_->pings_answered.fetch_add(1, std::memory_order_relaxed);
+                    heartbeat_out.push_back(heartbeat_message{
+                        detail::encode_app_heartbeat(app.key, {false, hb->seq, hb->send_time_us}),
+                        0});
+                    wake_writer();
+                }
+                return;
+            }
+        }
+        deliver(std::move(payload), text);
+    }
+
+    // --- the loops -------------------------------------------------------------------------
+
+    boost::asio::awaitable<void> reader_loop() {
+        read_buffer.resize(64 * 1024);
+        for (;;) {
+            while (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason) {
+                // Back-pressure: stop reading until the application catches up.
+                reader_paused = true;
+                reader_resume.expires_at(time_point::max());
+                error_code wait_ec;
+                co_await reader_resume.async_wait(
+                    boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
+                reader_paused = false;
+            }
+            auto [ec, n] =
+                co_await ws.async_read_some(boost::asio::buffer(read_buffer),
+                                            boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (ec) {
+                if (!stop_reason)
+                    stop(detail::map_websocket_error(ec));
+                co_return;
+            }
+            const time_point now = clock::now();
+            self.shared_->bytes_received.fetch_add(n, std::memory_order_relaxed);
+            self.shared_->frames_received.fetch_add(1, std::memory_order_relaxed);
+            inbound(now);
+            assembling.append(read_buffer.data(), n);
+            if (ws.is_message_done()) {
+                std::string whole = std::move(assembling);
+                assembling = std::string();
+                on_message(std::move(whole), ws.got_text(), now);
+            }
+        }
+    }
+
+    boost::asio::awaitable<void> sleep_on(timer_type& timer, bool& sleeping) {
+        sleeping = true;
+        timer.expires_at(time_point::max());
+        error_code ignored;
+        co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+        sleeping = false;
+    }
+
+    void write_failed(error_code ec) {
+        if (!stop_reason)
+            stop(detail::map_websocket_error(ec));
+    }
+
+    // Data messages, one frame (async_write_some) at a time; application-level heartbeats at
+    // message boundaries.
+    boost::asio::awaitable<void> writer_loop() {
+        const std::size_t fragment = self.config_.fragment_size;
+        for (;;) {
+            const bool flushing = closing && stop_reason == error::session_closed;
+            if (stop_reason && !flushing)
+                co_return;
+            const bool mid_message = !send_queue.empty() && send_queue.front().offset > 0;
+            if (!mid_message && !heartbeat_out.empty()) {
+                heartbeat_message hb = std::move(heartbeat_out.front());
+                heartbeat_out.pop_front();
+                ws.text(true);
+                write_in_flight = true;
+                auto [ec, n] =
+                    co_await ws.async_write(boost::asio::buffer(hb.text),
+                                            boost::asio::as_tuple(boost::asio::use_awaitable));
+                write_in_flight = false;
+                notify();
+                if (ec) {
+                    write_failed(ec);
+                    co_return;
+                }
+                self.shared_->frames_sent.fetch_add(1, std::memory_order_relaxed);
+                if (hb.ping_seq != 0 && !stop_reason) {
+                    monitor.on_ping_written(hb.ping_seq, clock::now());
+                    rearm_if_earlier();
+                }
+                continue;
+            }
+            while (!send_queue.empty() && send_queue.front().withdrawn)
+                send_queue.pop_front();
+            if (send_queue.empty()) {
+                if (stop_reason)
+                    co_return; // closing and everything flushed
+                co_await sleep_on(writer_wake, writer_sleeping);
+                continue;
+            }
+            auto& m = send_queue.front();
+            if (m.offset == 0)
+                ws.text(m.text); // the opcode of the message's first frame
+            const std::size_t remaining = m.payload.size() - m.offset;
+            const std::size_t chunk = std::min(remaining, fragment);
+            const bool fin = chunk == remaining;
+            writing_id = m.id;
+            write_in_flight = true;
+            auto [ec, n] = co_await ws.async_write_some(
+                fin, boost::asio::buffer(m.payload.data() + m.offset, chunk),
+                boost::asio::as_tuple(boost::asio::use_awaitable));
+            write_in_flight = false;
+            writing_id = 0;
+            notify();
+            if (ec) {
+                write_failed(ec);
+                co_return;
+            }
+            auto& written = send_queue.front(); // still the same message: only the writer pops
+            written.offset += chunk;
+            self.shared_->bytes_sent.fetch_add(chunk, std::memory_order_relaxed);
+            self.shared_->frames_sent.fetch_add(1, std::memory_order_relaxed);
+            if (fin) {
+                outgoing_message done = std::move(written);
+                send_queue.pop_front();
+                self.shared_->queued_send_bytes.fetch_sub(done.payload.size(),
+                                                          std::memory_order_relaxed);
+                self.shared_->messages_sent.fetch_add(1, std::memory_order_relaxed);
+                detail::complete_later(std::move(done.handler), exec, error_code{});
+            }
+        }
+    }
+
+    // Control pings, one async_ping at a time (Beast allows one). async_ping completes when the
+    // ping frame has been written: that is when its pong deadline starts.
+    boost::asio::awaitable<void> pinger_loop() {
+        for (;;) {
+            if (stop_reason)
+                co_return;
+            if (pings_queued.empty()) {
+                co_await sleep_on(pinger_wake, pinger_sleeping);
+                continue;
+            }
+            const sent_ping p = pings_queued.front();
+            pings_queued.pop_front();
+            const std::string payload = detail::encode_ws_ping(p.seq, p.send_time_us);
+            ping_in_flight = true;
+            auto [ec] = co_await ws.async_ping(
+                boost::beast::websocket::ping_data(payload.data(), payload.size()),
+                boost::asio::as_tuple(boost::asio::use_awaitable));
+            ping_in_flight = false;
+            notify();
+            if (ec) {
+                write_failed(ec);
+                co_return;
+            }
+            if (!stop_reason) {
+                monitor.on_ping_written(p.seq, clock::now());
+                rearm_if_earlier();
+            }
+        }
+    }
+
+    boost::asio::awaitable<void> heartbeat_loop() {
+        for (;;) {
+            if (stop_reason)
+                co_return;
+            const time_point deadline = monitor.next_deadline();
+            heartbeat_timer.expires_at(deadline);
+            armed_deadline = deadline;
+            error_code ec;
+            co_await heartbeat_timer.async_wait(
+                boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+            if (stop_reason)
+                co_return;
+            if (ec)
+                continue; // re-armed on purpose (an earlier deadline)
+            const time_point now = clock::now();
+            const peer_state before = monitor.state();
+            step_monitor(monitor.on_timer(now), before, now);
+        }
+    }
+
+    // Sleeps until `done()` or `deadline`; returns done().
+    template <class Pred>
+    boost::asio::awaitable<bool> wait_for(Pred done, time_point deadline) {
+        while (!done() && clock::now() < deadline) {
+            notify_timer.expires_at(deadline);
+            error_code ignored;
+            co_await notify_timer.async_wait(
+                boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+        }
+        co_return done();
+    }
+
+    void spawn(boost::asio::awaitable<void> loop, bool* done_flag) {
+        ++running;
+        boost::asio::co_spawn(exec, std::move(loop), [this, done_flag](std::exception_ptr ep) {
+            --running;
+            if (done_flag)
+                *done_flag = true;
+            if (ep && !stop_reason)
+                stop(boost::asio::error::fault);
+            notify();
+        });
+    }
+
+    boost::asio::awaitable<error_code> run() {
+        namespace websocket = boost::beast::websocket;
+        websocket::stream_base::timeout opt{};
+        opt.handshake_timeout = websocket::stream_base::none(); // bounds Beast's close handshake
+        opt.idle_timeout = websocket::stream_base::none();      // the monitor decides, not Beast
+        opt.keep_alive_pings = false;
+        ws.set_option(opt);
+        ws.auto_fragment(false); // one async_write_some = one frame
+        ws.read_message_max(self.config_.max_message_size);
+        ws.control_callback([this](websocket::frame_type kind, boost::beast::string_view payload) {
+            on_control(kind, payload);
+        });
+        {
+            session_config keepalive;
+            keepalive.heartbeat = self.config_.heartbeat;
+            keepalive.tcp_keepalive = self.config_.tcp_keepalive;
+            detail::apply_tcp_keepalive(socket(), keepalive);
+        }
+        const time_point start = clock::now();
+        const peer_state before = monitor.state();
+        step_monitor(monitor.start(start), before, start);
+        publish_monitor();
+
+        spawn(reader_loop(), nullptr);
+        spawn(writer_loop(), &writer_done);
+        spawn(pinger_loop(), &pinger_done);
+        co_await heartbeat_loop();
+
+        const error_code reason = stop_reason;
+        co_await farewell(reason);
+        // Every loop returns once the connection is torn down.
+        co_await wait_for([this] { return running == 0; }, time_point::max());
+        ws.control_callback();
+        co_return reason;
+    }
+
+    // Best effort, bounded by close_timeout: tell the peer why we end, then tear down.
+    boost::asio::awaitable<void> farewell(error_code reason) {
+        namespace websocket = boost::beast::websocket;
+        const time_point deadline = clock::now() + self.config_.close_timeout;
+        const bool say_why = reason.category() == heartbeat_category() &&
+                             reason != error::peer_closed && ws.is_open();
+        if (say_why) {
+            // A frame being written cannot be cut without failing the stream: let the writer
+            // (flushing after close()) and the pinger finish. If they cannot within
+            // close_timeout, the transport no longer accepts writes: no close frame.
+            const bool idle =
+                co_await wait_for([this] { return writer_done && pinger_done; }, deadline);
+            if (idle && ws.is_open()) {
+                const bool normal = reason == error::session_closed;
+                websocket::close_reason cr(normal ? websocket::close_code::normal
+                                                  : websocket::close_code::internal_error,
+                                           normal ? boost::beast::string_view{}
+                                                  : boost::beast::string_view(error_name(reason)));
+                ++running;
+                ws.async_close(cr, [this](error_code) {
+                    --running;
+                    close_done = true;
+                    notify();
+                });
+                if (normal) {
+                    // Wait for the peer's close frame (the closing handshake).
+                    co_await wait_for([this] { return close_done; }, deadline);
+                } else {
+                    // A peer we gave up on will not answer: wait only until the close frame
+                    // has left. The socket's write-readiness wait queues behind the write that
+                    // async_close just started, so it completes once that write has.
+                    ++running;
+                    socket().async_wait(boost::asio::socket_base::wait_write, [this](error_code) {
+                        --running;
+                        close_flushed = true;
+                        notify();
+                    });
+                    co_await wait_for([this] { return close_flushed || close_done; }, deadline);
+                }
+            }
+        }
+        error_code ignored;
+        socket().shutdown(boost::asio::socket_base::shutdown_both, ignored);
+        socket().close(ignored);
+    }
+
+    void finish(error_code reason) {
+        ended = true;
+        end_reason = reason;
+        for (auto& m : send_queue) {
+            if (m.withdrawn)
+                continue;
+            self.shared_->queued_send_bytes.fetch_sub(m.payload.size(), std::memory_order_relaxed);
+            detail::complete_later(std::move(m.handler), exec, reason);
+        }
+        send_queue.clear();
+        if (pending_receive && inbox.empty()) {
+            auto h = std::move(*pending_receive);
+            pending_receive.reset();
+            detail::complete_later(std::move(h), exec, reason, websocket_message{});
+        }
+        {
+            std::lock_guard lock(self.shared_->mutex);
+            if (monitor.state() != peer_state::dead)
+                self.shared_->state = monitor.state();
+        }
+        session_event e;
+        e.kind = session_event_kind::ended;
+        e.reason = reason;
+        push_event(std::move(e));
+    }
+};
+
+template <class NextLayer>
+websocket_session<NextLayer>::websocket_session(stream_type ws, websocket_session_config config,
+                                                session_callbacks callbacks)
+    : ws_(std::make_unique<stream_type>(std::move(ws))), executor_(ws_->get_executor()),
+      config_(std::move(config)), callbacks_(std::move(callbacks)),
+      shared_(std::make_unique<detail::session_shared_stats>()) {
+    if (!validate(config_))
+        loops_ = std::make_unique<run_loops>(*this);
+}
+
+template <class NextLayer>
+websocket_session<NextLayer>::~websocket_session() = default;
+
+template <class NextLayer>
+void websocket_session<NextLayer>::start_run(run_handler handler) {
+    boost::asio::dispatch(executor_, [this, h = std::move(handler)]() mutable {
+        if (!loops_) { // the config was invalid
+            detail::complete_later(std::move(h), executor_,
+                                   boost::system::error_code(error::invalid_config));
+            return;
+        }
+        if (loops_->run_started) {
+            detail::complete_later(std::move(h), executor_,
+                                   boost::system::error_code(boost::asio::error::already_started));
+            return;
+        }
+        loops_->run_started = true;
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected())
+            slot.assign([this](boost::asio::cancellation_type) { cancel(); });
+        loops_->run_completion.emplace(std::move(h));
+        boost::asio::co_spawn(executor_, loops_->run(),
+                              [this](std::exception_ptr ep, boost::system::error_code reason) {
+                                  if (ep) {
+                                      try {
+                                          std::rethrow_exception(ep);
+                                      } catch (const boost::system::system_error& e) {
+                                          reason = e.code();
+                                      } catch (...) {
+                                          reason = boost::asio::error::fault;
+                                      }
+                                  }
+                                  loops_->finish(reason);
+                                  auto completion = std::move(*loops_->run_completion);
+                                  loops_->run_completion.reset();
+                                  detail::complete_later(std::move(completion), executor_, reason);
+                              });
+    });
+}
+
+template <class NextLayer>
+void websocket_session<NextLayer>::start_send(std::string message, websocket_message_kind kind,
+                                              send_handler handler) {
+    boost::asio::dispatch(executor_, [this, kind, m = std::move(message),
+                                      h = std::move(handler)]() mutable {
+        if (!loops_) {
+            detail::complete_later(std::move(h), executor_,
+                                   boost::system::error_code(error::invalid_config));
+            return;
+        }
+        auto& l = *loops_;
+        if (l.ended || l.closing || l.stop_reason) {
+            const auto reason = l.ended         ? l.end_reason
+                                : l.stop_reason ? l.stop_reason
+                                                : boost::system::error_code(error::session_closed);
+            detail::complete_later(std::move(h), executor_, reason);
+            return;
+        }
+        const std::uint64_t id = l.next_message_id++;
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected()) {
+            slot.assign([this, id](boost::asio::cancellation_type) {
+                // Only a message whose first frame is not written yet may be withdrawn. It stays
+                // in place (marked) and the writer skips it.
+                for (auto& q : loops_->send_queue) {
+                    if (q.id != id)
+                        continue;
+                    if (q.withdrawn || q.offset != 0 || loops_->writing_id == id)
+                        return;
+                    q.withdrawn = true;
+                    shared_->queued_send_bytes.fetch_sub(q.payload.size(),
+                                                         std::memory_order_relaxed);
+                    detail::complete_later(
+                        std::move(q.handler), executor_,
+                        boost::system::error_code(boost::asio::error::operation_aborted));
+                    return;
+                }
+            });
+        }
+        shared_->queued_send_bytes.fetch_add(m.size(), std::memory_order_relaxed);
+        // Constructed in place: Boost 1.81's any_completion_handler move *assignment* recurses.
+        l.send_queue.push_back(typename run_loops::outgoing_message{
+            std::move(m), 0, std::move(h), id, false, kind == websocket_message_kind::text});
+        l.wake_writer();
+    });
+}
+
+template <class NextLayer>
+void websocket_session<NextLayer>::start_receive(receive_handler handler) {
+    boost::asio::dispatch(executor_, [this, h = std::move(handler)]() mutable {
+        if (!loops_) {
+            detail::complete_later(std::move(h), executor_,
+                                   boost::system::error_code(error::invalid_config),
+                                   websocket_message{});
+            return;
+        }
+        auto& l = *loops_;
+        if (l.pending_receive) {
+            detail::complete_later(std::move(h), executor_,
+                                   boost::system::error_code(boost::asio::error::already_started),
+                                   websocket_message{});
+            return;
+        }
+        if (!l.inbox.empty()) {
+            websocket_message m = std::move(l.inbox.front());
+            l.inbox.pop_front();
+            l.inbox_bytes -= m.payload.size();
+            shared_->queued_receive_bytes.store(l.inbox_bytes, std::memory_order_relaxed);
+            if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
+                l.reader_resume.cancel();
+            detail::complete_later(std::move(h), executor_, boost::system::error_code{},
+                                   std::move(m));
+            return;
+        }
+        if (l.ended) {
+            detail::complete_later(std::move(h), executor_, l.end_reason, websocket_message{});
+            return;
+        }
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected()) {
+            slot.assign([this](boost::asio::cancellation_type) {
+                if (!loops_->pending_receive)
+                    return;
+                auto pending = std::move(*loops_->pending_receive);
+                loops_->pending_receive.reset();
+                detail::complete_later(
+                    std::move(pending), executor_,
+                    boost::system::error_code(boost::asio::error::operation_aborted),
+                    websocket_message{});
+            });
+        }
+        l.pending_receive.emplace(std::move(h));
+    });
+}
+
+template <class NextLayer>
+void websocket_session<NextLayer>::start_wait_event(event_handler handler) {
+    boost::asio::dispatch(executor_, [this, h = std::move(handler)]() mutable {
+        if (!loops_) {
+            detail::complete_later(std::move(h), executor_,
+                                   boost::system::error_code(error::invalid_config),
+                                   session_event{});
+            return;
+        }
+        auto& l = *loops_;
+        if (l.pending_event) {
+            detail::complete_later(std::move(h), executor_,
+                                   boost::system::error_code(boost::asio::error::already_started),
+                                   session_event{});
+            return;
+        }
+        if (!l.events.empty()) {
+            session_event e = std::move(l.events.front());
+            l.events.pop_front();
+            if (e.kind == session_event_kind::ended)
+                l.ended_event_taken = true;
+            detail::complete_later(std::move(h), executor_, boost::system::error_code{},
+                                   std::move(e));
+            return;
+        }
+        if (l.ended && l.ended_event_taken) {
+            detail::complete_later(std::move(h), executor_, l.end_reason, session_event{});
+            return;
+        }
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected()) {
+            slot.assign([this](boost::asio::cancellation_type) {
+                if (!loops_->pending_event)
+                    return;
+                auto pending = std::move(*loops_->pending_event);
+                loops_->pending_event.reset();
+                detail::complete_later(
+                    std::move(pending), executor_,
+                    boost::system::error_code(boost::asio::error::operation_aborted),
+                    session_event{});
+            });
+        }
+        l.pending_event.emplace(std::move(h));
+    });
+}
+
+template <class NextLayer>
+void websocket_session<NextLayer>::close() {
+    boost::asio::dispatch(executor_, [this] {
+        if (!loops_ || loops_->ended || loops_->closing || loops_->stop_reason)
+            return;
+        loops_->closing = true;
+        loops_->stop(error::session_closed);
+    });
+}
+
+template <class NextLayer>
+void websocket_session<NextLayer>::cancel() {
+    boost::asio::dispatch(executor_, [this] {
+        if (!loops_ || loops_->ended)
+            return;
+        // Not a heartbeat reason: farewell tears the connection down without a close frame.
+        loops_->stop(boost::asio::error::operation_aborted);
+    });
+}
+
+template <class NextLayer>
+session_stats websocket_session<NextLayer>::stats() const {
+    session_stats s;
+    const auto& sh = *shared_;
+    s.bytes_sent = sh.bytes_sent.load(std::memory_order_relaxed);
+    s.bytes_received = sh.bytes_received.load(std::memory_order_relaxed);
+    s.frames_sent = sh.frames_sent.load(std::memory_order_relaxed);
+    s.frames_received = sh.frames_received.load(std::memory_order_relaxed);
+    s.messages_sent = sh.messages_sent.load(std::memory_order_relaxed);
+    s.messages_received = sh.messages_received.load(std::memory_order_relaxed);
+    s.delivered_seq = sh.delivered_seq.load(std::memory_order_relaxed);
+    s.pings_answered = sh.pings_answered.load(std::memory_order_relaxed);
+    s.events_dropped = sh.events_dropped.load(std::memory_order_relaxed);
+    s.queued_send_bytes = sh.queued_send_bytes.load(std::memory_order_relaxed);
+    s.queued_receive_bytes = sh.queued_receive_bytes.load(std::memory_order_relaxed);
+    std::lock_guard lock(sh.mutex);
+    s.state = sh.state;
+    s.missed = sh.missed;
+    s.interval = sh.interval;
+    s.pong_timeout = sh.pong_timeout;
+    s.rtt = sh.rtt;
+    s.heartbeat = sh.heartbeat;
+    return s;
+}
+
+} // namespace heartbeat

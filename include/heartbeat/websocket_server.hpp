@@ -1,0 +1,95 @@
+#pragma once
+// websocket_server: an accept loop on a TCP endpoint that upgrades each connection to a
+// WebSocket (Beast's async_accept) and runs one websocket_session per peer, each on its own
+// strand, with a session limit, the same per-peer callbacks and stats as basic_server, and an
+// echo of every message (with its kind) by default.
+//
+// Plain HTTP on the same port: a request that is not a WebSocket upgrade is answered from
+// `http_pages` (GET/HEAD of a listed target: 200 with that body; anything else: 404), then the
+// connection is closed. This serves the page of a browser client, or a health check, without a
+// second listener.
+#include <heartbeat/server.hpp>
+#include <heartbeat/websocket_session.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace heartbeat {
+
+struct http_page {
+    std::string content_type = "text/html; charset=utf-8";
+    std::string body;
+};
+
+struct websocket_server_config {
+    websocket_session_config session{};
+    std::size_t max_sessions = 10000; // further upgrades are refused with 503
+    bool echo = true;                 // answer each message with the same message, same kind
+    // Bound on reading the HTTP request and completing the upgrade.
+    duration handshake_timeout = seconds(10);
+    // Largest HTTP request head (request line + headers) accepted before the upgrade.
+    std::size_t max_request_bytes = 16 * 1024;
+    // Pages served to plain HTTP GET/HEAD requests, by the path of the request target ("/",
+    // "/index.html"; a query string is ignored for the lookup).
+    std::map<std::string, http_page> http_pages;
+    // The Server header of HTTP responses and of the upgrade response.
+    std::string server_name = "heartbeat";
+};
+
+class websocket_server {
+public:
+    using endpoint_type = boost::asio::ip::tcp::endpoint;
+
+    // Binds and listens immediately, so local_endpoint() is valid after construction (port 0
+    // picks a free port). Throws boost::system::system_error if the endpoint cannot be bound
+    // and invalid_argument if the session config is invalid.
+    //
+    // callbacks.on_message receives each message as received_message: its seq is the
+    // message's number on that connection (1, 2, ...); WebSocket has no logical session across
+    // reconnects. When on_message is unset and echo is on, messages are echoed.
+    websocket_server(boost::asio::io_context& ioc, const endpoint_type& endpoint,
+                     websocket_server_config config = {}, server_callbacks callbacks = {});
+    ~websocket_server();
+    websocket_server(const websocket_server&) = delete;
+    websocket_server& operator=(const websocket_server&) = delete;
+
+    endpoint_type local_endpoint() const;
+
+    // Accepts peers until close() or cancellation; completes with the reason (operation_aborted
+    // after close()). Signature: void(boost::system::error_code). Never completes inline.
+    template <class CompletionToken =
+                  boost::asio::default_completion_token_t<boost::asio::any_io_executor>>
+    auto async_run(CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [this](auto handler) {
+                start_run(boost::asio::any_completion_handler<void(boost::system::error_code)>(
+                    std::move(handler)));
+            },
+            token);
+    }
+
+    // Sends a message to one peer; false if that peer is gone. Any thread.
+    bool send_to(std::uint64_t peer_id, std::string message,
+                 websocket_message_kind kind = websocket_message_kind::binary);
+
+    // Stops accepting and closes every session (each sends a close frame, 1000). Any thread.
+    void close();
+
+    server_stats stats() const;
+
+    // Per-peer session stats (nullopt if that peer is gone). Any thread.
+    std::optional<session_stats> peer_stats(std::uint64_t peer_id) const;
+
+private:
+    struct state;
+    void start_run(boost::asio::any_completion_handler<void(boost::system::error_code)> handler);
+    std::shared_ptr<state> state_;
+};
+
+} // namespace heartbeat

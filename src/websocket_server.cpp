@@ -1,0 +1,346 @@
+#include <heartbeat/websocket_server.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <mutex>
+#include <stdexcept>
+
+namespace heartbeat {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string address_of(const tcp::endpoint& ep) {
+    const auto addr = ep.address();
+    if (addr.is_v6())
+        return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
+    return addr.to_string() + ":" + std::to_string(ep.port());
+}
+
+} // namespace
+
+struct websocket_server::state : std::enable_shared_from_this<state> {
+    using session_type = websocket_session<tcp::socket>;
+
+    struct peer {
+        peer_info info;
+        std::unique_ptr<session_type> session;
+    };
+
+    state(asio::io_context& io, const endpoint_type& endpoint, websocket_server_config cfg,
+          server_callbacks cbs)
+        : ioc(io), strand(asio::make_strand(io)), acceptor(strand), config(std::move(cfg)),
+          callbacks(std::move(cbs)) {
+        if (auto e = validate(config.session))
+            throw std::invalid_argument(e->message());
+        acceptor.open(endpoint.protocol());
+        acceptor.set_option(asio::socket_base::reuse_address(true));
+        acceptor.bind(endpoint);
+        acceptor.listen(asio::socket_base::max_listen_connections);
+    }
+
+    asio::io_context& ioc;
+    asio::strand<asio::io_context::executor_type> strand;
+    tcp::acceptor acceptor;
+    websocket_server_config config;
+    server_callbacks callbacks;
+
+    mutable std::mutex mutex; // guards peers, counters, closed
+    std::map<std::uint64_t, std::shared_ptr<peer>> peers;
+    server_stats counters;
+    std::uint64_t next_id = 1;
+    bool closed = false;
+
+    bool is_closed() const {
+        std::lock_guard lock(mutex);
+        return closed;
+    }
+
+    asio::awaitable<boost::system::error_code> accept_loop() {
+        auto self = shared_from_this();
+        asio::steady_timer backoff(strand);
+        for (;;) {
+            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc),
+                                                               asio::as_tuple(asio::use_awaitable));
+            if (is_closed())
+                co_return asio::error::operation_aborted;
+            if (ec == asio::error::operation_aborted)
+                co_return ec;
+            if (ec) {
+                // Out of descriptors or a connection reset before accept: wait and go on.
+                backoff.expires_after(std::chrono::milliseconds(50));
+                co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+                continue;
+            }
+            const auto ex = socket.get_executor();
+            asio::co_spawn(ex, handshake(self, std::move(socket)), [](std::exception_ptr) {});
+        }
+    }
+
+    // A plain HTTP answer on a connection that did not ask for a WebSocket; then closes it.
+    static asio::awaitable<void> respond(beast::tcp_stream& stream, const state& s,
+                                         const http::request<http::string_body>& req,
+                                         http::status status, const http_page* page) {
+        http::response<http::string_body> res{status, req.version()};
+        res.set(http::field::server, s.config.server_name);
+        res.keep_alive(false);
+        if (page) {
+            res.set(http::field::content_type, page->content_type);
+            if (req.method() != http::verb::head)
+                res.body() = page->body;
+            res.prepare_payload();
+            if (req.method() == http::verb::head)
+                res.content_length(page->body.size());
+        } else {
+            res.set(http::field::content_type, "text/plain; charset=utf-8");
+            res.body() = std::string(http::obsolete_reason(status)) + "\n";
+            res.prepare_payload();
+        }
+        co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+        boost::system::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    // Reads the HTTP request, serves a page or upgrades; bounded by handshake_timeout.
+    static asio::awaitable<void> handshake(std::shared_ptr<state> self, tcp::socket socket) {
+        const auto& cfg = self->config;
+        beast::tcp_stream stream(std::move(socket));
+        beast::flat_buffer buffer(cfg.max_request_bytes);
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(
+            static_cast<std::uint32_t>(std::min<std::size_t>(cfg.max_request_bytes, 0xFFFFFFFFu)));
+        parser.body_limit(cfg.max_request_bytes);
+        stream.expires_after(cfg.handshake_timeout);
+        auto [rec, n] =
+            co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        if (rec || self->is_closed())
+            co_return;
+        const auto& req = parser.get();
+        if (!websocket::is_upgrade(req)) {
+            const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+            const auto target = std::string_view(req.target().data(), req.target().size());
+            auto it = cfg.http_pages.find(std::string(target.substr(0, target.find('?'))));
+            if (get && it != cfg.http_pages.end())
+                co_await respond(stream, *self, req, http::status::ok, &it->second);
+            else
+                co_await respond(stream, *self, req, http::status::not_found, nullptr);
+            co_return;
+        }
+        bool full = false;
+        {
+            std::lock_guard lock(self->mutex);
+            full = self->peers.size() >= cfg.max_sessions;
+            if (full)
+                ++self->counters.rejected;
+        }
+        if (full) {
+            co_await respond(stream, *self, req, http::status::service_unavailable, nullptr);
+            co_return;
+        }
+        stream.expires_never();
+        websocket::stream<tcp::socket> ws(stream.release_socket());
+        websocket::stream_base::timeout opt{};
+        opt.handshake_timeout = cfg.handshake_timeout; // the session switches timeouts off
+        opt.idle_timeout = websocket::stream_base::none();
+        opt.keep_alive_pings = false;
+        ws.set_option(opt);
+        ws.set_option(websocket::stream_base::decorator(
+            [name = cfg.server_name](websocket::response_type& res) {
+                res.set(http::field::server, name);
+            }));
+        auto [aec] = co_await ws.async_accept(req, asio::as_tuple(asio::use_awaitable));
+        if (aec)
+            co_return;
+        admit(self, std::move(ws));
+    }
+
+    static void admit(const std::shared_ptr<state>& self, websocket::stream<tcp::socket> ws) {
+        boost::system::error_code ec;
+        const auto remote = beast::get_lowest_layer(ws).remote_endpoint(ec);
+        auto p = std::make_shared<peer>();
+        {
+            std::lock_guard lock(self->mutex);
+            if (self->closed)
+                return; // the stream's destructor closes the connection
+            ++self->counters.accepted;
+            p->info.id = self->next_id++;
+            p->info.address = ec ? std::string("unknown") : address_of(remote);
+        }
+        // The session's callbacks hold the server and the peer weakly: the server owns its
+        // peers, so strong references here would be a cycle that outlives the io_context.
+        session_callbacks scb;
+        std::weak_ptr<peer> weak = p;
+        std::weak_ptr<state> server = self;
+        if (self->callbacks.on_peer_state)
+            scb.on_state_change = [server, weak](peer_state from, peer_state to, unsigned missed) {
+                auto s = server.lock();
+                auto pp = weak.lock();
+                if (s && pp)
+                    s->callbacks.on_peer_state(pp->info, from, to, missed);
+            };
+        if (self->callbacks.on_peer_rtt)
+            scb.on_rtt = [server, weak](duration rtt, const rtt_estimator& est) {
+                auto s = server.lock();
+                auto pp = weak.lock();
+                if (s && pp)
+                    s->callbacks.on_peer_rtt(pp->info, rtt, est.srtt());
+            };
+        if (self->callbacks.on_peer_dead)
+            scb.on_verdict = [server, weak](const verdict& v) {
+                auto s = server.lock();
+                auto pp = weak.lock();
+                if (s && pp)
+                    s->callbacks.on_peer_dead(pp->info, v);
+            };
+        p->session = std::make_unique<session_type>(std::move(ws), self->config.session, scb);
+        {
+            // Listed only once its session exists: stats() and send_to() use it from any thread.
+            std::lock_guard lock(self->mutex);
+            if (self->closed)
+                return; // the session never ran: its destructor closes the connection
+            self->peers.emplace(p->info.id, p);
+        }
+        if (self->callbacks.on_peer_connected)
+            self->callbacks.on_peer_connected(p->info); // we are on the peer's strand
+        p->session->async_run([self, p](boost::system::error_code reason) {
+            {
+                std::lock_guard lock(self->mutex);
+                self->peers.erase(p->info.id);
+                ++self->counters.ended;
+                ++self->counters.endings[error_name(reason)];
+            }
+            if (self->callbacks.on_peer_closed)
+                self->callbacks.on_peer_closed(p->info, reason);
+        });
+        asio::co_spawn(p->session->get_executor(), receive_loop(self, p),
+                       [](std::exception_ptr) {});
+    }
+
+    // Always drains received messages: an unread inbox would eventually pause the reader.
+    static asio::awaitable<void> receive_loop(std::shared_ptr<state> self,
+                                              std::shared_ptr<peer> p) {
+        for (;;) {
+            auto [ec, message] =
+                co_await p->session->async_receive(asio::as_tuple(asio::use_awaitable));
+            if (ec)
+                co_return;
+            if (self->callbacks.on_message) {
+                self->callbacks.on_message(
+                    p->info, received_message{message.seq, std::move(message.payload)});
+            } else if (self->config.echo) {
+                auto [send_ec] = co_await p->session->async_send(
+                    std::move(message.payload), message.kind, asio::as_tuple(asio::use_awaitable));
+                if (send_ec)
+                    co_return;
+            }
+        }
+    }
+};
+
+websocket_server::websocket_server(asio::io_context& ioc, const endpoint_type& endpoint,
+                                   websocket_server_config config, server_callbacks callbacks)
+    : state_(std::make_shared<state>(ioc, endpoint, std::move(config), std::move(callbacks))) {}
+
+websocket_server::~websocket_server() {
+    close();
+}
+
+websocket_server::endpoint_type websocket_server::local_endpoint() const {
+    return state_->acceptor.local_endpoint();
+}
+
+void websocket_server::start_run(
+    asio::any_completion_handler<void(boost::system::error_code)> handler) {
+    auto s = state_;
+    asio::co_spawn(
+        s->strand, s->accept_loop(),
+        [s, h = std::move(handler)](std::exception_ptr ep, boost::system::error_code ec) mutable {
+            if (ep)
+                ec = asio::error::fault;
+            std::move(h)(ec);
+        });
+}
+
+bool websocket_server::send_to(std::uint64_t peer_id, std::string message,
+                               websocket_message_kind kind) {
+    std::shared_ptr<state::peer> p;
+    {
+        std::lock_guard lock(state_->mutex);
+        auto it = state_->peers.find(peer_id);
+        if (it == state_->peers.end())
+            return false;
+        p = it->second;
+    }
+    p->session->async_send(std::move(message), kind, [p](boost::system::error_code) {});
+    return true;
+}
+
+void websocket_server::close() {
+    auto s = state_;
+    std::vector<std::shared_ptr<state::peer>> peers;
+    {
+        std::lock_guard lock(s->mutex);
+        if (s->closed)
+            return;
+        s->closed = true;
+        for (auto& [id, p] : s->peers)
+            peers.push_back(p);
+    }
+    asio::post(s->strand, [s] {
+        boost::system::error_code ignored;
+        s->acceptor.close(ignored);
+    });
+    for (auto& p : peers)
+        p->session->close();
+}
+
+server_stats websocket_server::stats() const {
+    std::vector<std::shared_ptr<state::peer>> peers;
+    server_stats out;
+    {
+        std::lock_guard lock(state_->mutex);
+        out = state_->counters;
+        out.active = state_->peers.size();
+        for (auto& [id, p] : state_->peers)
+            peers.push_back(p);
+    }
+    for (auto& p : peers) {
+        const auto s = p->session->stats();
+        out.bytes_sent += s.bytes_sent;
+        out.bytes_received += s.bytes_received;
+    }
+    return out;
+}
+
+std::optional<session_stats> websocket_server::peer_stats(std::uint64_t peer_id) const {
+    std::shared_ptr<state::peer> p;
+    {
+        std::lock_guard lock(state_->mutex);
+        auto it = state_->peers.find(peer_id);
+        if (it == state_->peers.end())
+            return std::nullopt;
+        p = it->second;
+    }
+    return p->session->stats();
+}
+
+} // namespace heartbeat
