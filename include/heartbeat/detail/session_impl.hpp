@@ -182,6 +182,10 @@ struct basic_session<Stream>::run_loops {
         reader_resume.cancel();
     }
 
+    // close() was called: the writer flushes queued messages while the reader and the
+    // heartbeat keep running, so a peer that stops taking them is still declared dead.
+    bool draining() const noexcept { return closing && stop_reason == error::session_closed; }
+
     void wake_writer() {
         if (writer_sleeping) {
             writer_sleeping = false;
@@ -472,7 +476,7 @@ struct basic_session<Stream>::run_loops {
         const std::size_t max_frame = frame_header_size + self.config_.max_frame_payload;
         read_buffer.resize(std::min<std::size_t>(4096, max_frame));
         for (;;) {
-            if (stop_reason)
+            if (stop_reason && !draining())
                 co_return stop_reason;
             if (read_buffer.size() - read_end < 512 && read_begin > 0) {
                 std::copy(read_buffer.begin() + read_begin, read_buffer.begin() + read_end,
@@ -485,7 +489,7 @@ struct basic_session<Stream>::run_loops {
             auto [ec, n] = co_await self.stream_.async_read_some(
                 boost::asio::buffer(read_buffer.data() + read_end, read_buffer.size() - read_end),
                 boost::asio::as_tuple(boost::asio::use_awaitable));
-            if (stop_reason)
+            if (stop_reason && !draining())
                 co_return stop_reason;
             if (ec) {
                 if (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
@@ -633,6 +637,27 @@ struct basic_session<Stream>::run_loops {
             in_write = 0;
             if (ec) {
                 stream_dirty = true;
+                // Messages whose last chunk went out whole before the cut did reach the
+                // transport: report them sent, the rest fail with the reason.
+                std::size_t left = n > control_writing.size() ? n - control_writing.size() : 0;
+                std::size_t whole = 0;
+                for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
+                    auto& m = send_queue[i];
+                    if (m.withdrawn) {
+                        ++whole;
+                        continue;
+                    }
+                    const std::size_t frame_bytes = frame_header_size + chunk_sizes[i];
+                    if (left < frame_bytes)
+                        break;
+                    left -= frame_bytes;
+                    m.offset += chunk_sizes[i];
+                    if (m.offset != m.payload.size())
+                        break;
+                    ++whole;
+                }
+                self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
+                complete_front(whole);
                 co_return stop_reason ? stop_reason : ec;
             }
             const time_point now = clock::now();
@@ -649,37 +674,40 @@ struct basic_session<Stream>::run_loops {
                     break;
             }
             self.shared_->frames_sent.fetch_add(data_frames, std::memory_order_relaxed);
-            for (std::size_t i = 0; i < finished; ++i) {
-                auto m = std::move(send_queue.front());
-                send_queue.pop_front();
-                if (m.withdrawn)
-                    continue;
-                self.shared_->queued_send_bytes.fetch_sub(m.payload.size(),
-                                                          std::memory_order_relaxed);
-                self.shared_->messages_sent.fetch_add(1, std::memory_order_relaxed);
-                detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
-            }
+            complete_front(finished);
+        }
+    }
+
+    // The first `count` queued messages were written whole (or withdrawn): report them sent.
+    void complete_front(std::size_t count) {
+        for (std::size_t i = 0; i < count && !send_queue.empty(); ++i) {
+            auto m = std::move(send_queue.front());
+            send_queue.pop_front();
+            if (m.withdrawn)
+                continue;
+            self.shared_->queued_send_bytes.fetch_sub(m.payload.size(), std::memory_order_relaxed);
+            self.shared_->messages_sent.fetch_add(1, std::memory_order_relaxed);
+            detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
         }
     }
 
     boost::asio::awaitable<boost::system::error_code> heartbeat_loop() {
         const time_point handshake_deadline = clock::now() + self.config_.handshake_timeout;
         for (;;) {
-            if (stop_reason)
+            if (stop_reason && !draining())
                 co_return stop_reason;
-            const time_point deadline =
-                hello_received ? monitor.next_deadline() : handshake_deadline;
+            time_point deadline = hello_received ? monitor.next_deadline() : handshake_deadline;
             heartbeat_timer.expires_at(deadline);
             armed_deadline = deadline;
             boost::system::error_code ec;
             co_await heartbeat_timer.async_wait(
                 boost::asio::redirect_error(boost::asio::use_awaitable, ec));
-            if (stop_reason)
+            if (stop_reason && !draining())
                 co_return stop_reason;
             if (co_await run_loops::cancelled())
                 co_return boost::asio::error::operation_aborted;
             if (ec)
-                continue; // re-armed on purpose (interval change, handshake done)
+                continue; // re-armed on purpose (interval change, handshake done, close)
             const time_point now = clock::now();
             if (!hello_received) {
                 if (now >= handshake_deadline)
@@ -725,14 +753,36 @@ struct basic_session<Stream>::run_loops {
                                                                        : 1002;
             encode_append(close_frame{code, error_name(reason)}, bytes);
             close_timer.expires_after(self.config_.close_timeout);
-            co_await (boost::asio::async_write(self.stream_, boost::asio::buffer(bytes),
-                                               boost::asio::as_tuple(boost::asio::use_awaitable)) ||
-                      close_timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
+            auto written = co_await (
+                boost::asio::async_write(self.stream_, boost::asio::buffer(bytes),
+                                         boost::asio::as_tuple(boost::asio::use_awaitable)) ||
+                close_timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
+            if (reason == error::session_closed && written.index() == 0 &&
+                !std::get<0>(std::get<0>(written))) {
+                // Graceful close: wait (bounded) for the peer to close its side, reading what it
+                // still sends, so our close does not turn into a reset that destroys data the
+                // peer has not read yet.
+                boost::system::error_code ignored;
+                detail::lowest_layer_of(self.stream_)
+                    .shutdown(boost::asio::socket_base::shutdown_send, ignored);
+                co_await (drain_until_eof() || close_timer.async_wait(boost::asio::as_tuple(
+                                                   boost::asio::use_awaitable)));
+            }
         }
         auto& socket = detail::lowest_layer_of(self.stream_);
         boost::system::error_code ignored;
         socket.shutdown(boost::asio::socket_base::shutdown_both, ignored);
         socket.close(ignored);
+    }
+
+    boost::asio::awaitable<void> drain_until_eof() {
+        std::array<std::uint8_t, 4096> scratch;
+        for (;;) {
+            auto [ec, n] = co_await self.stream_.async_read_some(
+                boost::asio::buffer(scratch), boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (ec)
+                co_return;
+        }
     }
 
     void finish(boost::system::error_code reason) {
