@@ -30,8 +30,11 @@
 //           the socket-specific slab caches (/proc/slabinfo, needs root). Target: <= 1.2x raw.
 //
 // Usage: e2e_session_vs_asio [--scenario=all|echo|stream|memory] [--cpu=1] [--rounds=7]
-//        [--echo-ms=250] [--echo-trips=0] [--stream-msgs=100000] [--window=64] [--payload=64] [--pairs=2000]
-//        [--mem-rounds=3] [--mem-idle-ms=4500] [--mem-interval-ms=2000] [--only=CONTENDER]   (--only: one contender alone, for profiling)
+//          [--echo-ms=250] [--stream-msgs=40000] [--window=64] [--payload=64]
+//          [--pairs=2000] [--mem-rounds=3] [--mem-idle-ms=2500] [--mem-interval-ms=2000]
+//        Profiling aids: --only=CONTENDER runs one contender alone (no ratios; memory: in
+//        process, no fork), --echo-trips=N times a fixed number of round trips.
+//        The defaults finish in about 40 s on a 2-core VM.
 #include <heartbeat/detail/session_impl.hpp> // only for sizeof(tcp_session::run_loops)
 #include <heartbeat/heartbeat_monitor.hpp>
 #include <heartbeat/rtt_estimator.hpp>
@@ -87,7 +90,9 @@ void* operator new(std::size_t n) {
         return p;
     throw std::bad_alloc();
 }
-void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new[](std::size_t n) {
+    return ::operator new(n);
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
     ++alloc_count::calls;
     alloc_count::bytes += n;
@@ -96,10 +101,18 @@ void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
 void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
     return ::operator new(n, t);
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
 // ---- sizeof the session's private run-loop state (explicit instantiation ignores access) ----
 
@@ -128,14 +141,14 @@ struct options {
     int rounds = 7; // measured rounds per throughput scenario (plus one discarded warm-up)
     int echo_ms = 250;
     std::size_t echo_trips = 0; // profiling aid: a fixed number of round trips instead of echo_ms
-    std::size_t stream_msgs = 100000;
+    std::size_t stream_msgs = 40000;
     std::size_t window = 64;
     std::size_t payload = 64;
     std::size_t pairs = 2000;
     int mem_rounds = 3;
-    int mem_idle_ms = 4500; // second memory reading after this much idle time (>= 2 pings)
+    int mem_idle_ms = 2500;     // second memory reading after this much idle (past the 1st ping)
     int mem_interval_ms = 2000; // heartbeat interval of the idle pairs (session and raw alike)
-    std::string only; // profiling aid: run just this contender (no ratios)
+    std::string only;           // profiling aid: run just this contender (no ratios)
 };
 
 options parse(int argc, char** argv) {
@@ -172,12 +185,13 @@ options parse(int argc, char** argv) {
         else if (key == "--only")
             o.only = val;
         else {
-            std::fprintf(stderr,
-                         "usage: %s [--scenario=all|echo|stream|memory] [--cpu=N] [--rounds=N] "
-                         "[--echo-ms=N] [--echo-trips=N] [--stream-msgs=N] [--window=N] [--payload=N] "
-                         "[--pairs=N] [--mem-rounds=N] [--mem-idle-ms=N] [--mem-interval-ms=N] "
-                         "[--only=CONTENDER]\n",
-                         argv[0]);
+            std::fprintf(
+                stderr,
+                "usage: %s [--scenario=all|echo|stream|memory] [--cpu=N] [--rounds=N] "
+                "[--echo-ms=N] [--echo-trips=N] [--stream-msgs=N] [--window=N] [--payload=N] "
+                "[--pairs=N] [--mem-rounds=N] [--mem-idle-ms=N] [--mem-interval-ms=N] "
+                "[--only=CONTENDER]\n",
+                argv[0]);
             std::exit(2);
         }
     }
@@ -299,8 +313,8 @@ asio::awaitable<error_code> read_exact(tcp::socket& s, std::array<std::uint8_t, 
 // ============================================================================================
 
 struct echo_result {
-    double rate = 0;        // round trips per second
-    double allocs_per = 0;  // operator-new calls per round trip (whole process: both ends)
+    double rate = 0;       // round trips per second
+    double allocs_per = 0; // operator-new calls per round trip (whole process: both ends)
 };
 
 double g_echo_seconds = 0.25;
@@ -468,7 +482,7 @@ struct stream_result {
     double allocs_per = 0;
 };
 
-std::size_t g_stream_msgs = 100000;
+std::size_t g_stream_msgs = 40000;
 std::size_t g_window = 64;
 
 stream_result stream_session(bool windowed) {
@@ -496,8 +510,8 @@ stream_result stream_session(bool windowed) {
                     break;
             }
             result.rate = static_cast<double>(total) / seconds_since(t0);
-            result.allocs_per = static_cast<double>(alloc_count::calls - calls0) /
-                                static_cast<double>(total);
+            result.allocs_per =
+                static_cast<double>(alloc_count::calls - calls0) / static_cast<double>(total);
             client.close();
         },
         asio::detached);
@@ -570,8 +584,8 @@ stream_result stream_raw(bool buffered_reader) {
                 }
             }
             result.rate = static_cast<double>(total) / seconds_since(t0);
-            result.allocs_per = static_cast<double>(alloc_count::calls - calls0) /
-                                static_cast<double>(total);
+            result.allocs_per =
+                static_cast<double>(alloc_count::calls - calls0) / static_cast<double>(total);
         },
         asio::detached);
     asio::co_spawn(
@@ -673,9 +687,21 @@ bool run_only(const options& o, const std::vector<contender>& cs, const char* un
 void run_echo(const options& o) {
     std::printf("\n== echo: %zu-byte round trips/s, %d ms per trial ==\n", o.payload, o.echo_ms);
     const std::vector<contender> cs = {
-        {"session", [] { auto r = echo_session(); return std::pair{r.rate, r.allocs_per}; }},
-        {"raw", [] { auto r = echo_raw_buffered(); return std::pair{r.rate, r.allocs_per}; }},
-        {"raw_2rd", [] { auto r = echo_raw_two_reads(); return std::pair{r.rate, r.allocs_per}; }},
+        {"session",
+         [] {
+             auto r = echo_session();
+             return std::pair{r.rate, r.allocs_per};
+         }},
+        {"raw",
+         [] {
+             auto r = echo_raw_buffered();
+             return std::pair{r.rate, r.allocs_per};
+         }},
+        {"raw_2rd",
+         [] {
+             auto r = echo_raw_two_reads();
+             return std::pair{r.rate, r.allocs_per};
+         }},
     };
     if (run_only(o, cs, "round trips/s"))
         return;
@@ -687,11 +713,26 @@ void run_stream(const options& o) {
     std::printf("\n== stream: %zu-byte one-way messages/s, %zu messages per trial ==\n", o.payload,
                 o.stream_msgs);
     const std::vector<contender> cs = {
-        {"session", [] { auto r = stream_session(false); return std::pair{r.rate, r.allocs_per}; }},
+        {"session",
+         [] {
+             auto r = stream_session(false);
+             return std::pair{r.rate, r.allocs_per};
+         }},
         {"session_w" + std::to_string(o.window),
-         [] { auto r = stream_session(true); return std::pair{r.rate, r.allocs_per}; }},
-        {"raw", [] { auto r = stream_raw(true); return std::pair{r.rate, r.allocs_per}; }},
-        {"raw_2rd", [] { auto r = stream_raw(false); return std::pair{r.rate, r.allocs_per}; }},
+         [] {
+             auto r = stream_session(true);
+             return std::pair{r.rate, r.allocs_per};
+         }},
+        {"raw",
+         [] {
+             auto r = stream_raw(true);
+             return std::pair{r.rate, r.allocs_per};
+         }},
+        {"raw_2rd",
+         [] {
+             auto r = stream_raw(false);
+             return std::pair{r.rate, r.allocs_per};
+         }},
     };
     if (run_only(o, cs, "msgs/s"))
         return;
@@ -705,9 +746,9 @@ void run_stream(const options& o) {
 
 struct mem_snapshot {
     long rss_bytes = 0;
-    long heap_bytes = 0;   // mallinfo2: in use (arena + mmapped)
-    long slab_bytes = 0;   // /proc/meminfo Slab (global)
-    long sock_slab = 0;    // socket-specific slab caches, active objects x object size (global)
+    long heap_bytes = 0;    // mallinfo2: in use (arena + mmapped)
+    long slab_bytes = 0;    // /proc/meminfo Slab (global)
+    long sock_slab = 0;     // socket-specific slab caches, active objects x object size (global)
     long tcp_mem_pages = 0; // /proc/net/sockstat "TCP: ... mem" (global)
     std::uint64_t new_calls = 0, new_bytes = 0;
 };
@@ -734,9 +775,15 @@ long read_meminfo_slab() {
 
 // The caches a connected, epoll-registered TCP socket lives in.
 long read_socket_slabs() {
-    static const char* names[] = {"TCP",           "sock_inode_cache", "dentry",
-                                  "filp",          "eventpoll_epi",    "eventpoll_pwq",
-                                  "lsm_file_cache", "skbuff_head_cache", "skbuff_small_head"};
+    static const char* names[] = {"TCP",
+                                  "sock_inode_cache",
+                                  "dentry",
+                                  "filp",
+                                  "eventpoll_epi",
+                                  "eventpoll_pwq",
+                                  "lsm_file_cache",
+                                  "skbuff_head_cache",
+                                  "skbuff_small_head"};
     std::ifstream f("/proc/slabinfo");
     if (!f)
         return -1;
@@ -798,7 +845,8 @@ mem_result per_pair(const mem_snapshot& s0, const mem_snapshot& s1, const mem_sn
     r.heap = (s3.heap_bytes - s0.heap_bytes) / d;
     r.slab = (s3.slab_bytes - s0.slab_bytes) / d;
     r.sock_slab = (s3.sock_slab - s0.sock_slab) / d;
-    r.tcp_mem = (s3.tcp_mem_pages - s0.tcp_mem_pages) * static_cast<double>(sysconf(_SC_PAGESIZE)) / d;
+    r.tcp_mem =
+        (s3.tcp_mem_pages - s0.tcp_mem_pages) * static_cast<double>(sysconf(_SC_PAGESIZE)) / d;
     r.heap_sockets = (s1.heap_bytes - s0.heap_bytes) / d;
     r.heap_objects = (s2.heap_bytes - s1.heap_bytes) / d;
     r.heap_running = (s3.heap_bytes - s2.heap_bytes) / d;
@@ -830,7 +878,7 @@ void settle(asio::io_context& ioc, std::chrono::milliseconds d) {
         ioc.restart();
 }
 
-int g_mem_idle_ms = 4500;
+int g_mem_idle_ms = 2500;
 int g_mem_interval_ms = 2000;
 
 heartbeat::session_config idle_session_cfg() {
@@ -883,8 +931,7 @@ struct raw_end {
     tcp::socket socket;
     asio::steady_timer timer;
     std::array<char, 64> buf{};
-    explicit raw_end(tcp::socket s)
-        : socket(std::move(s)), timer(socket.get_executor()) {}
+    explicit raw_end(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
 };
 
 asio::awaitable<void> raw_reader(raw_end& e) {
@@ -966,17 +1013,18 @@ void run_memory(const options& o) {
     std::printf("\n== memory: %zu idle connected pairs (both ends in this process), heartbeat "
                 "interval %d ms ==\n",
                 o.pairs, o.mem_interval_ms);
-    std::printf("  sizeof: tcp_session %zu, run_loops %zu (heap, one per session), "
-                "heartbeat_monitor %zu, rtt_estimator %zu, session_shared_stats %zu, "
-                "session_config %zu, session_event %zu, tcp::socket %zu, steady_timer %zu, raw_end %zu\n",
-                sizeof(heartbeat::tcp_session), probe::run_loops_size(),
-                sizeof(heartbeat::heartbeat_monitor), sizeof(heartbeat::rtt_estimator),
-                sizeof(heartbeat::detail::session_shared_stats), sizeof(heartbeat::session_config),
-                sizeof(heartbeat::session_event),
-                sizeof(tcp::socket), sizeof(asio::steady_timer), sizeof(raw_end));
+    std::printf(
+        "  sizeof: tcp_session %zu, run_loops %zu (heap, one per session), "
+        "heartbeat_monitor %zu, rtt_estimator %zu, session_shared_stats %zu, "
+        "session_config %zu, session_event %zu, tcp::socket %zu, steady_timer %zu, raw_end %zu\n",
+        sizeof(heartbeat::tcp_session), probe::run_loops_size(),
+        sizeof(heartbeat::heartbeat_monitor), sizeof(heartbeat::rtt_estimator),
+        sizeof(heartbeat::detail::session_shared_stats), sizeof(heartbeat::session_config),
+        sizeof(heartbeat::session_event), sizeof(tcp::socket), sizeof(asio::steady_timer),
+        sizeof(raw_end));
     if (!o.only.empty()) { // profiling aid: one contender, in this process, no ratios
-        const mem_result m = o.only == "session" ? mem_session_child(o.pairs)
-                                                 : mem_raw_child(o.pairs);
+        const mem_result m =
+            o.only == "session" ? mem_session_child(o.pairs) : mem_raw_child(o.pairs);
         std::printf("  %s per pair: RSS %.0f B  heap %.0f B (sockets %.0f, objects %.0f, running "
                     "%.0f); after %d ms idle: RSS %.0f B heap %.0f B\n",
                     o.only.c_str(), m.rss, m.heap, m.heap_sockets, m.heap_objects, m.heap_running,

@@ -658,7 +658,13 @@ struct basic_session<Stream>::run_loops {
                 }
                 self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
                 complete_front(whole);
-                co_return stop_reason ? stop_reason : ec;
+                if (stop_reason)
+                    co_return stop_reason;
+                // The peer went away (killed, closed): the same ending the reader reports.
+                if (ec == boost::asio::error::connection_reset ||
+                    ec == boost::asio::error::broken_pipe || ec == boost::asio::error::eof)
+                    co_return error::peer_closed;
+                co_return ec;
             }
             const time_point now = clock::now();
             self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
