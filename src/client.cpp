@@ -1,6 +1,7 @@
 #include <heartbeat/client.hpp>
 
 #include <heartbeat/backoff.hpp>
+#include <heartbeat/detail/completion.hpp>
 #include <heartbeat/detail/supervised_session.hpp>
 #include <heartbeat/endpoint_policy.hpp>
 #include <heartbeat/random.hpp>
@@ -92,13 +93,7 @@ std::optional<config_error> validate(const client_config& c) {
 
 namespace {
 
-template <class Handler, class Executor, class... Args>
-void complete_later(Handler&& handler, const Executor& ex, Args&&... args) {
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected())
-        slot.clear();
-    asio::post(ex, asio::append(std::forward<Handler>(handler), std::forward<Args>(args)...));
-}
+using detail::complete_later;
 
 // A one-shot-at-a-time wake-up: a coroutine sleeps on it until a deadline or notify().
 class wakeup {
@@ -544,8 +539,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
             } else {
                 policy.on_connected(clock::now());
                 if (ever_connected)
-                    update_stats(
-                        [&](client_stats& s) { s.downtime += clock::now() - down_since; });
+                    update_stats([&](client_stats& s) { s.downtime += clock::now() - down_since; });
                 ever_connected = true;
                 auto outcome = co_await run_session(idx, std::move(connected));
                 down_since = clock::now();
@@ -727,20 +721,14 @@ void client::start_receive(receive_handler h) {
             complete_later(std::move(h), i->strand, i->end_reason, received_message{});
             return;
         }
-        auto slot = asio::get_associated_cancellation_slot(h);
-        if (slot.is_connected()) {
-            std::weak_ptr<impl> weak = i;
-            slot.assign([weak](asio::cancellation_type) {
-                auto p = weak.lock();
-                if (!p || !p->pending_receive)
-                    return;
-                auto handler = std::move(*p->pending_receive);
-                p->pending_receive.reset();
-                complete_later(std::move(handler), p->strand,
-                               error_code(asio::error::operation_aborted), received_message{});
-            });
-        }
-        i->pending_receive.emplace(std::move(h));
+        std::weak_ptr<impl> weak = i;
+        detail::park_cancellable(i->pending_receive, std::move(h), i->strand, received_message{},
+                                 [weak]() -> std::shared_ptr<std::optional<receive_handler>> {
+                                     auto p = weak.lock();
+                                     return p ? std::shared_ptr<std::optional<receive_handler>>(
+                                                    p, &p->pending_receive)
+                                              : nullptr;
+                                 });
     });
 }
 
@@ -762,20 +750,14 @@ void client::start_wait_event(event_handler h) {
             complete_later(std::move(h), i->strand, i->end_reason, client_event{});
             return;
         }
-        auto slot = asio::get_associated_cancellation_slot(h);
-        if (slot.is_connected()) {
-            std::weak_ptr<impl> weak = i;
-            slot.assign([weak](asio::cancellation_type) {
-                auto p = weak.lock();
-                if (!p || !p->pending_event)
-                    return;
-                auto handler = std::move(*p->pending_event);
-                p->pending_event.reset();
-                complete_later(std::move(handler), p->strand,
-                               error_code(asio::error::operation_aborted), client_event{});
-            });
-        }
-        i->pending_event.emplace(std::move(h));
+        std::weak_ptr<impl> weak = i;
+        detail::park_cancellable(i->pending_event, std::move(h), i->strand, client_event{},
+                                 [weak]() -> std::shared_ptr<std::optional<event_handler>> {
+                                     auto p = weak.lock();
+                                     return p ? std::shared_ptr<std::optional<event_handler>>(
+                                                    p, &p->pending_event)
+                                              : nullptr;
+                                 });
     });
 }
 

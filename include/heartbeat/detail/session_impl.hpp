@@ -2,6 +2,7 @@
 // Implementation of basic_session<Stream>. Included by src/session_instantiations.cpp for the
 // stock streams; include it yourself (once, in one .cpp) to instantiate a session over your own
 // stream type: `template class heartbeat::basic_session<my_stream>;`.
+#include <heartbeat/detail/completion.hpp>
 #include <heartbeat/frame_codec.hpp>
 #include <heartbeat/resume_store.hpp>
 #include <heartbeat/session.hpp>
@@ -93,18 +94,6 @@ void apply_tcp_keepalive(Socket& socket, const session_config& config) {
         int one = 1; // heartbeats are latency-sensitive small writes
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-}
-
-// Completes a stored handler through its own associated executor, never inline.
-template <class Handler, class Executor, class... Args>
-void complete_later(Handler&& handler, const Executor& fallback, Args&&... args) {
-    auto slot = boost::asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected())
-        slot.clear();
-    // Posting to our own executor guarantees "never inline"; asio then dispatches to the
-    // handler's associated executor.
-    boost::asio::post(
-        fallback, boost::asio::append(std::forward<Handler>(handler), std::forward<Args>(args)...));
 }
 
 } // namespace detail
@@ -947,20 +936,8 @@ void basic_session<Stream>::start_receive(receive_handler handler) {
             detail::complete_later(std::move(h), ex, l.end_reason, received_message{});
             return;
         }
-        auto slot = boost::asio::get_associated_cancellation_slot(h);
-        if (slot.is_connected()) {
-            slot.assign([this](boost::asio::cancellation_type) {
-                if (!loops_->pending_receive)
-                    return;
-                auto handler = std::move(*loops_->pending_receive);
-                loops_->pending_receive.reset();
-                detail::complete_later(
-                    std::move(handler), stream_.get_executor(),
-                    boost::system::error_code(boost::asio::error::operation_aborted),
-                    received_message{});
-            });
-        }
-        l.pending_receive.emplace(std::move(h));
+        detail::park_cancellable(l.pending_receive, std::move(h), ex, received_message{},
+                                 [this] { return &loops_->pending_receive; });
     });
 }
 
@@ -993,20 +970,8 @@ void basic_session<Stream>::start_wait_event(event_handler handler) {
             detail::complete_later(std::move(h), ex, l.end_reason, session_event{});
             return;
         }
-        auto slot = boost::asio::get_associated_cancellation_slot(h);
-        if (slot.is_connected()) {
-            slot.assign([this](boost::asio::cancellation_type) {
-                if (!loops_->pending_event)
-                    return;
-                auto handler = std::move(*loops_->pending_event);
-                loops_->pending_event.reset();
-                detail::complete_later(
-                    std::move(handler), stream_.get_executor(),
-                    boost::system::error_code(boost::asio::error::operation_aborted),
-                    session_event{});
-            });
-        }
-        l.pending_event.emplace(std::move(h));
+        detail::park_cancellable(l.pending_event, std::move(h), ex, session_event{},
+                                 [this] { return &loops_->pending_event; });
     });
 }
 

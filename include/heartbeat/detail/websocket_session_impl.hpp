@@ -760,20 +760,8 @@ void websocket_session<NextLayer>::start_receive(receive_handler handler) {
             detail::complete_later(std::move(h), executor_, l.end_reason, websocket_message{});
             return;
         }
-        auto slot = boost::asio::get_associated_cancellation_slot(h);
-        if (slot.is_connected()) {
-            slot.assign([this](boost::asio::cancellation_type) {
-                if (!loops_->pending_receive)
-                    return;
-                auto pending = std::move(*loops_->pending_receive);
-                loops_->pending_receive.reset();
-                detail::complete_later(
-                    std::move(pending), executor_,
-                    boost::system::error_code(boost::asio::error::operation_aborted),
-                    websocket_message{});
-            });
-        }
-        l.pending_receive.emplace(std::move(h));
+        detail::park_cancellable(l.pending_receive, std::move(h), executor_, websocket_message{},
+                                 [this] { return &loops_->pending_receive; });
     });
 }
 
@@ -806,20 +794,8 @@ void websocket_session<NextLayer>::start_wait_event(event_handler handler) {
             detail::complete_later(std::move(h), executor_, l.end_reason, session_event{});
             return;
         }
-        auto slot = boost::asio::get_associated_cancellation_slot(h);
-        if (slot.is_connected()) {
-            slot.assign([this](boost::asio::cancellation_type) {
-                if (!loops_->pending_event)
-                    return;
-                auto pending = std::move(*loops_->pending_event);
-                loops_->pending_event.reset();
-                detail::complete_later(
-                    std::move(pending), executor_,
-                    boost::system::error_code(boost::asio::error::operation_aborted),
-                    session_event{});
-            });
-        }
-        l.pending_event.emplace(std::move(h));
+        detail::park_cancellable(l.pending_event, std::move(h), executor_, session_event{},
+                                 [this] { return &loops_->pending_event; });
     });
 }
 

@@ -1,0 +1,53 @@
+#pragma once
+// How sessions and the client complete the operations they store: never inline, and with a
+// cancellable "parked" state shared by every receive and wait-event operation.
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <optional>
+#include <utility>
+
+namespace heartbeat::detail {
+
+// Completes a stored handler through its own associated executor, never inline: posting to our
+// executor first guarantees that; asio then dispatches to the handler's associated executor.
+template <class Handler, class Executor, class... Args>
+void complete_later(Handler&& handler, const Executor& fallback, Args&&... args) {
+    auto slot = boost::asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected())
+        slot.clear();
+    boost::asio::post(
+        fallback, boost::asio::append(std::forward<Handler>(handler), std::forward<Args>(args)...));
+}
+
+// Keeps `handler` in `pending` until its owner completes it. Cancellation of any type completes
+// it early with operation_aborted and `empty`. `locate()` returns where `pending` lives (a
+// pointer, or a shared_ptr that keeps the owner alive meanwhile), or null once the owner is gone.
+template <class Handler, class Executor, class Value, class Locate>
+void park_cancellable(std::optional<Handler>& pending, Handler handler, const Executor& ex,
+                      Value empty, Locate locate) {
+    auto slot = boost::asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) {
+        slot.assign([ex, empty = std::move(empty), locate](boost::asio::cancellation_type) mutable {
+            auto where = locate();
+            if (!where || !*where)
+                return;
+            auto parked = std::move(**where); // constructed, not assigned: see the note below
+            where->reset();
+            // Completing clears the slot, which destroys this very lambda: take what it owns
+            // out of it first.
+            auto executor = ex;
+            auto value = std::move(empty);
+            complete_later(std::move(parked), executor,
+                           boost::system::error_code(boost::asio::error::operation_aborted),
+                           std::move(value));
+        });
+    }
+    // emplace, not assignment: move-assigning a Boost 1.81 any_completion_handler recurses.
+    pending.emplace(std::move(handler));
+}
+
+} // namespace heartbeat::detail
