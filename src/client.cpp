@@ -17,10 +17,12 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -88,6 +90,10 @@ std::optional<config_error> validate(const client_config& c) {
         return fail("client_config.probe_timeout", "must be > 0");
     if (c.failback_drain_timeout < duration::zero())
         return fail("client_config.failback_drain_timeout", "must be >= 0");
+    if (c.websocket.fragment_size < 1 || c.websocket.fragment_size > (1u << 30))
+        return fail("client_config.websocket.fragment_size", "must be in [1, 1 GiB]");
+    if (c.websocket.user_agent.find_first_of("\r\n") != std::string::npos)
+        return fail("client_config.websocket.user_agent", "must not contain CR or LF");
     return std::nullopt;
 }
 
@@ -108,6 +114,17 @@ public:
 private:
     asio::steady_timer timer_;
 };
+
+// TLS 1.2 or later, trusting the system's CA paths; peer verification is set per connection.
+std::shared_ptr<asio::ssl::context> default_tls_context() {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ignored; // no system CA store: verification then fails, loudly
+    ctx->set_default_verify_paths(ignored);
+    return ctx;
+}
 
 std::uint64_t random_session_id() {
     auto rng = default_uniform_source();
@@ -130,7 +147,13 @@ struct client::impl : std::enable_shared_from_this<impl> {
     impl(executor_type ex, std::vector<endpoint> eps, client_config cfg, client_event_callback cb)
         : strand(asio::make_strand(ex)), endpoints(std::move(eps)), config(std::move(cfg)),
           on_event(std::move(cb)), policy(endpoints.size(), config.endpoints),
-          retry(config.backoff, default_uniform_source()), wake(strand), id(random_session_id()) {}
+          retry(config.backoff, default_uniform_source()), wake(strand), id(random_session_id()) {
+        const bool any_tls = std::any_of(endpoints.begin(), endpoints.end(), [](const endpoint& e) {
+            return e.scheme == endpoint_scheme::wss;
+        });
+        if (any_tls && !config.websocket.tls_context)
+            config.websocket.tls_context = default_tls_context();
+    }
 
     asio::any_io_executor strand;
     std::vector<endpoint> endpoints;
@@ -266,8 +289,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
     // --- connecting --------------------------------------------------------------------------
 
-    detail::connect_limits limits() const {
-        return {config.resolve_timeout, config.connect_timeout};
+    detail::connect_options dial_options() const {
+        return {{config.resolve_timeout, config.connect_timeout}, config.websocket};
     }
 
     // A heartbeat-only connection: healthy when the endpoint answers a ping in time.
@@ -289,7 +312,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
             signal->notify();
         };
         auto [ec, s] =
-            co_await detail::connect_supervised(strand, endpoints[target], pc, cb, limits());
+            co_await detail::connect_supervised(strand, endpoints[target], pc, cb, dial_options());
         if (ec)
             co_return false;
         s->run([s, done, signal](error_code) {
@@ -524,7 +547,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
             handshake_done = false;
             auto [sc, cb] = session_setup(idx);
             auto [ec, connected] =
-                co_await detail::connect_supervised(strand, endpoints[idx], sc, cb, limits());
+                co_await detail::connect_supervised(strand, endpoints[idx], sc, cb, dial_options());
             if (stop_reason)
                 co_return stop_reason;
             reconnecting = true;

@@ -1,13 +1,22 @@
 #include <heartbeat/detail/supervised_session.hpp>
 
+#include <heartbeat/detail/handshake_deadline.hpp>
 #include <heartbeat/error.hpp>
 #include <heartbeat/session.hpp>
+#include <heartbeat/websocket_session.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/stream.hpp>
 
 namespace heartbeat::detail {
 
@@ -34,6 +43,121 @@ public:
 private:
     tcp_session session_;
 };
+
+// A WebSocket session (plain or TLS) for the supervisor. WebSocket has no ACKs: a message
+// counts as delivered once written. Messages are sent as binary (their bytes are opaque here)
+// and numbered per connection on receipt.
+template <class NextLayer>
+class websocket_adapter final : public supervised_session {
+public:
+    using stream_type = typename websocket_session<NextLayer>::stream_type;
+    websocket_adapter(stream_type ws, const websocket_session_config& cfg, session_callbacks cb,
+                      std::shared_ptr<asio::ssl::context> tls)
+        : tls_(std::move(tls)), session_(std::move(ws), cfg, std::move(cb)) {}
+    void run(std::function<void(error_code)> done) override { session_.async_run(std::move(done)); }
+    void send(std::string m, std::function<void(error_code)> written) override {
+        session_.async_send(std::move(m), websocket_message_kind::binary, std::move(written));
+    }
+    void receive(std::function<void(error_code, received_message)> h) override {
+        session_.async_receive([h = std::move(h)](error_code ec, websocket_message m) {
+            h(ec, received_message{m.seq, std::move(m.payload)});
+        });
+    }
+    void close() override { session_.close(); }
+    void cancel() override { session_.cancel(); }
+    bool acknowledges() const noexcept override { return false; }
+
+private:
+    std::shared_ptr<asio::ssl::context> tls_; // outlives the stream that uses it
+    websocket_session<NextLayer> session_;
+};
+
+websocket_session_config websocket_config(const session_config& c,
+                                          const websocket_client_config& w) {
+    websocket_session_config out;
+    out.heartbeat = c.heartbeat;
+    out.fragment_size = w.fragment_size;
+    out.max_message_size = c.max_message_size;
+    out.receive_buffer_limit = c.receive_buffer_limit;
+    out.close_timeout = c.close_timeout;
+    out.tcp_keepalive = c.tcp_keepalive;
+    out.event_queue_capacity = c.event_queue_capacity;
+    return out;
+}
+
+bool is_address_literal(const std::string& host) {
+    error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+template <class Stream>
+void decorate_upgrade(Stream& ws, const std::string& user_agent) {
+    namespace websocket = boost::beast::websocket;
+    ws.set_option(websocket::stream_base::decorator([user_agent](websocket::request_type& req) {
+        req.set(boost::beast::http::field::user_agent, user_agent);
+    }));
+}
+
+asio::awaitable<connect_result>
+websocket_handshake(asio::any_io_executor strand, asio::ip::tcp::socket socket, const endpoint& ep,
+                    const session_config& config, session_callbacks callbacks,
+                    const connect_options& options) {
+    namespace websocket = boost::beast::websocket;
+    const auto& wo = options.websocket;
+    const auto ws_cfg = websocket_config(config, wo);
+    handshake_deadline deadline(strand, config.handshake_timeout, socket);
+    const auto failed = [&](error_code ec) {
+        return connect_result{deadline.expired() ? error_code(error::handshake_timeout) : ec,
+                              nullptr};
+    };
+    if (ep.scheme == endpoint_scheme::ws) {
+        websocket::stream<asio::ip::tcp::socket> ws(std::move(socket));
+        deadline.track(ws.next_layer());
+        decorate_upgrade(ws, wo.user_agent);
+        auto [ec] = co_await ws.async_handshake(ep.host_header(), ep.target,
+                                                asio::as_tuple(asio::use_awaitable));
+        if (ec || deadline.expired())
+            co_return failed(ec);
+        deadline.finish();
+        co_return connect_result{error_code{},
+                                 std::make_shared<websocket_adapter<asio::ip::tcp::socket>>(
+                                     std::move(ws), ws_cfg, std::move(callbacks), nullptr)};
+    }
+    using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
+    if (!wo.tls_context)
+        co_return connect_result{error_code(error::invalid_config), nullptr};
+    websocket::stream<tls_stream> ws(std::move(socket), *wo.tls_context);
+    deadline.track(boost::beast::get_lowest_layer(ws));
+    auto& tls = ws.next_layer();
+    error_code setup;
+    // SNI carries names only (RFC 6066); certificates of address literals are checked by IP.
+    if (!is_address_literal(ep.host) &&
+        !SSL_set_tlsext_host_name(tls.native_handle(), const_cast<char*>(ep.host.c_str())))
+        setup = error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    if (!setup && wo.verify_certificate) {
+        tls.set_verify_mode(asio::ssl::verify_peer, setup);
+        if (!setup)
+            tls.set_verify_callback(asio::ssl::host_name_verification(ep.host), setup);
+    } else if (!setup) {
+        tls.set_verify_mode(asio::ssl::verify_none, setup);
+    }
+    if (setup)
+        co_return connect_result{setup, nullptr};
+    decorate_upgrade(ws, wo.user_agent);
+    auto [tls_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client,
+                                                 asio::as_tuple(asio::use_awaitable));
+    if (tls_ec || deadline.expired())
+        co_return failed(tls_ec);
+    auto [ec] = co_await ws.async_handshake(ep.host_header(), ep.target,
+                                            asio::as_tuple(asio::use_awaitable));
+    if (ec || deadline.expired())
+        co_return failed(ec);
+    deadline.finish();
+    co_return connect_result{error_code{},
+                             std::make_shared<websocket_adapter<tls_stream>>(
+                                 std::move(ws), ws_cfg, std::move(callbacks), wo.tls_context)};
+}
 
 } // namespace
 
@@ -76,10 +200,13 @@ connect_tcp(asio::any_io_executor strand, const endpoint& ep, connect_limits lim
 asio::awaitable<connect_result> connect_supervised(asio::any_io_executor strand, const endpoint& ep,
                                                    const session_config& config,
                                                    session_callbacks callbacks,
-                                                   connect_limits limits) {
-    auto [ec, socket] = co_await connect_tcp(strand, ep, limits);
+                                                   const connect_options& options) {
+    auto [ec, socket] = co_await connect_tcp(strand, ep, options.limits);
     if (ec)
         co_return connect_result{ec, nullptr};
+    if (ep.websocket())
+        co_return co_await websocket_handshake(strand, std::move(socket), ep, config,
+                                               std::move(callbacks), options);
     co_return connect_result{error_code{}, std::make_shared<native_session>(
                                                std::move(socket), config, std::move(callbacks))};
 }

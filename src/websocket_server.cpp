@@ -1,23 +1,29 @@
 #include <heartbeat/websocket_server.hpp>
 
+#include <heartbeat/detail/handshake_deadline.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include <mutex>
 #include <stdexcept>
+#include <variant>
 
 namespace heartbeat {
 
@@ -26,6 +32,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using tls_stream = asio::ssl::stream<tcp::socket>;
 
 namespace {
 
@@ -39,11 +46,16 @@ std::string address_of(const tcp::endpoint& ep) {
 } // namespace
 
 struct websocket_server::state : std::enable_shared_from_this<state> {
-    using session_type = websocket_session<tcp::socket>;
-
     struct peer {
         peer_info info;
-        std::unique_ptr<session_type> session;
+        // ws:// or, with config.tls, wss://.
+        std::variant<std::unique_ptr<ws_session>, std::unique_ptr<wss_session>> session;
+
+        // f(session) on whichever kind this peer's session is.
+        template <class F>
+        decltype(auto) with_session(F&& f) {
+            return std::visit([&](auto& s) -> decltype(auto) { return f(*s); }, session);
+        }
     };
 
     state(asio::io_context& io, const endpoint_type& endpoint, websocket_server_config cfg,
@@ -97,7 +109,8 @@ struct websocket_server::state : std::enable_shared_from_this<state> {
     }
 
     // A plain HTTP answer on a connection that did not ask for a WebSocket; then closes it.
-    static asio::awaitable<void> respond(beast::tcp_stream& stream, const state& s,
+    template <class Stream>
+    static asio::awaitable<void> respond(Stream& stream, const state& s,
                                          const http::request<http::string_body>& req,
                                          http::status status, const http_page* page) {
         http::response<http::string_body> res{status, req.version()};
@@ -117,22 +130,40 @@ struct websocket_server::state : std::enable_shared_from_this<state> {
         }
         co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         boost::system::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        beast::get_lowest_layer(stream).shutdown(tcp::socket::shutdown_send, ignored);
     }
 
-    // Reads the HTTP request, serves a page or upgrades; bounded by handshake_timeout.
+    // TLS first when configured, then the HTTP request: a page or an upgrade. The whole of it
+    // is bounded by handshake_timeout.
     static asio::awaitable<void> handshake(std::shared_ptr<state> self, tcp::socket socket) {
+        const auto ex = socket.get_executor();
+        detail::handshake_deadline deadline(ex, self->config.handshake_timeout, socket);
+        if (!self->config.tls) {
+            co_await upgrade(self, std::move(socket), deadline);
+            co_return;
+        }
+        tls_stream tls(std::move(socket), *self->config.tls);
+        deadline.track(tls.next_layer());
+        auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server,
+                                                 asio::as_tuple(asio::use_awaitable));
+        if (ec || deadline.expired() || self->is_closed())
+            co_return;
+        co_await upgrade(self, std::move(tls), deadline);
+    }
+
+    template <class Stream>
+    static asio::awaitable<void> upgrade(std::shared_ptr<state> self, Stream stream,
+                                         detail::handshake_deadline& deadline) {
         const auto& cfg = self->config;
-        beast::tcp_stream stream(std::move(socket));
+        deadline.track(beast::get_lowest_layer(stream));
         beast::flat_buffer buffer(cfg.max_request_bytes);
         http::request_parser<http::string_body> parser;
         parser.header_limit(
             static_cast<std::uint32_t>(std::min<std::size_t>(cfg.max_request_bytes, 0xFFFFFFFFu)));
         parser.body_limit(cfg.max_request_bytes);
-        stream.expires_after(cfg.handshake_timeout);
         auto [rec, n] =
             co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-        if (rec || self->is_closed())
+        if (rec || deadline.expired() || self->is_closed())
             co_return;
         const auto& req = parser.get();
         if (!websocket::is_upgrade(req)) {
@@ -156,11 +187,11 @@ struct websocket_server::state : std::enable_shared_from_this<state> {
             co_await respond(stream, *self, req, http::status::service_unavailable, nullptr);
             co_return;
         }
-        stream.expires_never();
-        websocket::stream<tcp::socket> ws(stream.release_socket());
+        websocket::stream<Stream> ws(std::move(stream));
+        deadline.track(beast::get_lowest_layer(ws));
         websocket::stream_base::timeout opt{};
-        opt.handshake_timeout = cfg.handshake_timeout; // the session switches timeouts off
-        opt.idle_timeout = websocket::stream_base::none();
+        opt.handshake_timeout = websocket::stream_base::none(); // our deadline bounds it
+        opt.idle_timeout = websocket::stream_base::none();      // the session decides
         opt.keep_alive_pings = false;
         ws.set_option(opt);
         ws.set_option(websocket::stream_base::decorator(
@@ -168,12 +199,14 @@ struct websocket_server::state : std::enable_shared_from_this<state> {
                 res.set(http::field::server, name);
             }));
         auto [aec] = co_await ws.async_accept(req, asio::as_tuple(asio::use_awaitable));
-        if (aec)
+        if (aec || deadline.expired())
             co_return;
+        deadline.finish();
         admit(self, std::move(ws));
     }
 
-    static void admit(const std::shared_ptr<state>& self, websocket::stream<tcp::socket> ws) {
+    template <class Stream>
+    static void admit(const std::shared_ptr<state>& self, websocket::stream<Stream> ws) {
         boost::system::error_code ec;
         const auto remote = beast::get_lowest_layer(ws).remote_endpoint(ec);
         auto p = std::make_shared<peer>();
@@ -211,7 +244,10 @@ struct websocket_server::state : std::enable_shared_from_this<state> {
                 if (s && pp)
                     s->callbacks.on_peer_dead(pp->info, v);
             };
-        p->session = std::make_unique<session_type>(std::move(ws), self->config.session, scb);
+        auto owned =
+            std::make_unique<websocket_session<Stream>>(std::move(ws), self->config.session, scb);
+        auto& session = *owned;
+        p->session = std::move(owned);
         {
             // Listed only once its session exists: stats() and send_to() use it from any thread.
             std::lock_guard lock(self->mutex);
@@ -221,7 +257,7 @@ struct websocket_server::state : std::enable_shared_from_this<state> {
         }
         if (self->callbacks.on_peer_connected)
             self->callbacks.on_peer_connected(p->info); // we are on the peer's strand
-        p->session->async_run([self, p](boost::system::error_code reason) {
+        session.async_run([self, p](boost::system::error_code reason) {
             {
                 std::lock_guard lock(self->mutex);
                 self->peers.erase(p->info.id);
@@ -231,23 +267,25 @@ struct websocket_server::state : std::enable_shared_from_this<state> {
             if (self->callbacks.on_peer_closed)
                 self->callbacks.on_peer_closed(p->info, reason);
         });
-        asio::co_spawn(p->session->get_executor(), receive_loop(self, p),
+        asio::co_spawn(session.get_executor(), receive_loop(self, p, session),
                        [](std::exception_ptr) {});
     }
 
     // Always drains received messages: an unread inbox would eventually pause the reader.
-    static asio::awaitable<void> receive_loop(std::shared_ptr<state> self,
-                                              std::shared_ptr<peer> p) {
+    // `session` is p's; holding `p` keeps it alive.
+    template <class Session>
+    static asio::awaitable<void> receive_loop(std::shared_ptr<state> self, std::shared_ptr<peer> p,
+                                              Session& session) {
         for (;;) {
             auto [ec, message] =
-                co_await p->session->async_receive(asio::as_tuple(asio::use_awaitable));
+                co_await session.async_receive(asio::as_tuple(asio::use_awaitable));
             if (ec)
                 co_return;
             if (self->callbacks.on_message) {
                 self->callbacks.on_message(
                     p->info, received_message{message.seq, std::move(message.payload)});
             } else if (self->config.echo) {
-                auto [send_ec] = co_await p->session->async_send(
+                auto [send_ec] = co_await session.async_send(
                     std::move(message.payload), message.kind, asio::as_tuple(asio::use_awaitable));
                 if (send_ec)
                     co_return;
@@ -290,7 +328,9 @@ bool websocket_server::send_to(std::uint64_t peer_id, std::string message,
             return false;
         p = it->second;
     }
-    p->session->async_send(std::move(message), kind, [p](boost::system::error_code) {});
+    p->with_session([&](auto& session) {
+        session.async_send(std::move(message), kind, [p](boost::system::error_code) {});
+    });
     return true;
 }
 
@@ -310,7 +350,7 @@ void websocket_server::close() {
         s->acceptor.close(ignored);
     });
     for (auto& p : peers)
-        p->session->close();
+        p->with_session([](auto& session) { session.close(); });
 }
 
 server_stats websocket_server::stats() const {
@@ -324,7 +364,7 @@ server_stats websocket_server::stats() const {
             peers.push_back(p);
     }
     for (auto& p : peers) {
-        const auto s = p->session->stats();
+        const auto s = p->with_session([](auto& session) { return session.stats(); });
         out.bytes_sent += s.bytes_sent;
         out.bytes_received += s.bytes_received;
     }
@@ -340,7 +380,7 @@ std::optional<session_stats> websocket_server::peer_stats(std::uint64_t peer_id)
             return std::nullopt;
         p = it->second;
     }
-    return p->session->stats();
+    return p->with_session([](auto& session) { return session.stats(); });
 }
 
 } // namespace heartbeat

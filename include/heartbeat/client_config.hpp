@@ -3,6 +3,13 @@
 #include <heartbeat/config.hpp>
 #include <heartbeat/session_config.hpp>
 
+#include <cstddef>
+#include <memory>
+
+namespace boost::asio::ssl {
+class context;
+} // namespace boost::asio::ssl
+
 namespace heartbeat {
 
 class reconnect_budget;
@@ -10,6 +17,26 @@ class reconnect_budget;
 struct give_up_rule {
     unsigned max_attempts = 0; // consecutive failed attempts since the last session; 0 = never
     duration max_downtime = duration::zero(); // time without a session; 0 = never
+};
+
+// How the supervisor speaks to ws:// and wss:// endpoints. The heartbeat itself (interval,
+// pong timeout, misses, liveness, detector), the handshake and close timeouts, message and
+// receive-buffer limits and TCP keepalive come from client_config::session, as for native
+// endpoints; only what is WebSocket-specific is here.
+struct websocket_client_config {
+    // Outgoing messages go out as frames of at most this many bytes, so a ping waits for at
+    // most one frame (websocket_session_config::fragment_size).
+    std::size_t fragment_size = 64u * 1024;
+    // wss://: the TLS context. nullptr: one made per client for TLS 1.2 or later, trusting the
+    // system's default CA paths. Either way the server name is sent (SNI, for host names) and,
+    // with verify_certificate, the certificate chain is verified and must match the endpoint's
+    // host (a name, or an IP address in its subjectAltName).
+    std::shared_ptr<boost::asio::ssl::context> tls_context;
+    // false: accept any certificate (self-signed test servers). The connection is still
+    // encrypted, but not authenticated: never in production.
+    bool verify_certificate = true;
+    // The User-Agent header of the upgrade request.
+    std::string user_agent = "heartbeat";
 };
 
 struct client_config {
@@ -32,6 +59,7 @@ struct client_config {
     // nullptr = reconnect_budget::process_wide(). Applies to reconnects, not the first connect.
     reconnect_budget* budget = nullptr;
     bool use_reconnect_budget = true;
+    websocket_client_config websocket{}; // ws:// and wss:// endpoints
 };
 
 std::optional<config_error> validate(const client_config& c);

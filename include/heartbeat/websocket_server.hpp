@@ -8,6 +8,10 @@
 // `http_pages` (GET/HEAD of a listed target: 200 with that body; anything else: 404), then the
 // connection is closed. This serves the page of a browser client, or a health check, without a
 // second listener.
+//
+// TLS (wss://): with `tls` set, every connection first completes the TLS handshake (server
+// role, with that context's certificate), then the same HTTP upgrade, inside one
+// handshake_timeout; its sessions are wss_session.
 #include <heartbeat/server.hpp>
 #include <heartbeat/websocket_session.hpp>
 
@@ -20,6 +24,10 @@
 #include <memory>
 #include <string>
 
+namespace boost::asio::ssl {
+class context;
+} // namespace boost::asio::ssl
+
 namespace heartbeat {
 
 struct http_page {
@@ -31,8 +39,12 @@ struct websocket_server_config {
     websocket_session_config session{};
     std::size_t max_sessions = 10000; // further upgrades are refused with 503
     bool echo = true;                 // answer each message with the same message, same kind
-    // Bound on reading the HTTP request and completing the upgrade.
+    // Bound on the TLS handshake (with `tls`), reading the HTTP request and completing the
+    // upgrade, all together.
     duration handshake_timeout = seconds(10);
+    // nullptr: plain WebSocket (ws://). Set: TLS on every connection (wss://); the context holds
+    // the server's certificate chain and key.
+    std::shared_ptr<boost::asio::ssl::context> tls;
     // Largest HTTP request head (request line + headers) accepted before the upgrade.
     std::size_t max_request_bytes = 16 * 1024;
     // Pages served to plain HTTP GET/HEAD requests, by the path of the request target ("/",

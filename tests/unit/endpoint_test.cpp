@@ -1,5 +1,5 @@
-// parse_endpoint ("HOST:PORT", "[V6]:PORT") with its error reasons, endpoint::from, and
-// validate(client_config) naming the bad field.
+// parse_endpoint ("HOST:PORT", "[V6]:PORT", "ws://...", "wss://...") with its error reasons,
+// endpoint::from, and validate(client_config) naming the bad field.
 #include <heartbeat/client_config.hpp>
 #include <heartbeat/endpoint.hpp>
 
@@ -80,22 +80,129 @@ TEST_P(ParseEndpointRejects, WithTheReason) {
 
 INSTANTIATE_TEST_SUITE_P(
     ParseEndpoint, ParseEndpointRejects,
+    ::testing::Values(bad_case{"nohost", "expected HOST:PORT"}, bad_case{"", "expected HOST:PORT"},
+                      bad_case{":80", "missing host"}, bad_case{"[]:80", "missing host"},
+                      bad_case{"host:", "port must be a number in [0, 65535]"},
+                      bad_case{"host:99999", "port must be a number in [0, 65535]"},
+                      bad_case{"host:65536", "port must be a number in [0, 65535]"},
+                      bad_case{"host:-1", "port must be a number in [0, 65535]"},
+                      bad_case{"host:+80", "port must be a number in [0, 65535]"},
+                      bad_case{"host:8o", "port must be a number in [0, 65535]"},
+                      bad_case{"host: 80", "port must be a number in [0, 65535]"},
+                      bad_case{"host:99999999999999999999", "port must be a number in [0, 65535]"},
+                      bad_case{"::1:80", "IPv6 addresses must be written [ADDR]:PORT"},
+                      bad_case{"fe80::1:443", "IPv6 addresses must be written [ADDR]:PORT"},
+                      bad_case{"[::1]", "expected [IPV6]:PORT"},
+                      bad_case{"[::1]80", "expected [IPV6]:PORT"},
+                      bad_case{"[::1]:", "port must be a number in [0, 65535]"},
+                      bad_case{"[::1", "expected [IPV6]:PORT"}),
+    [](const ::testing::TestParamInfo<bad_case>& info) {
+        return "case" + std::to_string(info.index);
+    });
+
+TEST(ParseEndpoint, NativeFormHasNoSchemeAndNoTarget) {
+    const auto e = parse_endpoint("127.0.0.1:7000");
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->scheme, endpoint_scheme::native);
+    EXPECT_FALSE(e->websocket());
+    EXPECT_EQ(e->target, "");
+    EXPECT_STREQ(to_string(e->scheme), "native");
+}
+
+// ---- parse_endpoint: WebSocket URIs ----------------------------------------------------------
+
+TEST(ParseWebSocketEndpoint, FullFormKeepsHostPortAndTarget) {
+    std::string why = "untouched";
+    const auto e = parse_endpoint("ws://127.0.0.1:8080/chat/room?x=1&y=2", &why);
+    ASSERT_TRUE(e.has_value()) << why;
+    EXPECT_EQ(why, "untouched");
+    EXPECT_EQ(e->scheme, endpoint_scheme::ws);
+    EXPECT_TRUE(e->websocket());
+    EXPECT_EQ(e->host, "127.0.0.1");
+    EXPECT_EQ(e->port, "8080");
+    EXPECT_EQ(e->target, "/chat/room?x=1&y=2");
+    EXPECT_EQ(e->label, "ws://127.0.0.1:8080/chat/room?x=1&y=2");
+    ASSERT_TRUE(e->resolved.has_value());
+    EXPECT_EQ(*e->resolved, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 8080));
+    EXPECT_EQ(e->host_header(), "127.0.0.1:8080");
+}
+
+TEST(ParseWebSocketEndpoint, DefaultPortsAndTarget) {
+    const auto ws = parse_endpoint("ws://example.com");
+    ASSERT_TRUE(ws.has_value());
+    EXPECT_EQ(ws->port, "80");
+    EXPECT_EQ(ws->target, "/");
+    EXPECT_FALSE(ws->resolved.has_value()) << "names are resolved on every attempt";
+    EXPECT_EQ(ws->host_header(), "example.com") << "the default port is left out of Host";
+
+    const auto wss = parse_endpoint("wss://example.com/feed");
+    ASSERT_TRUE(wss.has_value());
+    EXPECT_EQ(wss->scheme, endpoint_scheme::wss);
+    EXPECT_STREQ(to_string(wss->scheme), "wss");
+    EXPECT_EQ(wss->port, "443");
+    EXPECT_EQ(wss->target, "/feed");
+    EXPECT_EQ(wss->host_header(), "example.com");
+
+    const auto query_only = parse_endpoint("ws://h?token=abc");
+    ASSERT_TRUE(query_only.has_value());
+    EXPECT_EQ(query_only->target, "/?token=abc");
+    EXPECT_EQ(query_only->port, "80");
+
+    // A non-default port appears in Host; port 443 is not the default of ws://.
+    EXPECT_EQ(parse_endpoint("ws://h:443/")->host_header(), "h:443");
+    EXPECT_EQ(parse_endpoint("wss://h:80/")->host_header(), "h:80");
+    EXPECT_EQ(parse_endpoint("ws://h:0/")->port, "0");
+}
+
+TEST(ParseWebSocketEndpoint, SchemeIsCaseInsensitive) {
+    const auto e = parse_endpoint("WSS://Host.Example:9443/");
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->scheme, endpoint_scheme::wss);
+    EXPECT_EQ(e->host, "Host.Example");
+    EXPECT_EQ(e->port, "9443");
+    EXPECT_EQ(e->label, "WSS://Host.Example:9443/") << "the label is the text as written";
+}
+
+TEST(ParseWebSocketEndpoint, BracketedIpv6WithAndWithoutPort) {
+    const auto e = parse_endpoint("ws://[::1]:9000/x");
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->host, "::1");
+    EXPECT_EQ(e->port, "9000");
+    EXPECT_EQ(e->target, "/x");
+    ASSERT_TRUE(e->resolved.has_value());
+    EXPECT_EQ(*e->resolved, asio::ip::tcp::endpoint(asio::ip::make_address("::1"), 9000));
+    EXPECT_EQ(e->host_header(), "[::1]:9000");
+
+    const auto d = parse_endpoint("wss://[::1]");
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->host, "::1");
+    EXPECT_EQ(d->port, "443");
+    EXPECT_EQ(d->target, "/");
+    ASSERT_TRUE(d->resolved.has_value());
+    EXPECT_EQ(d->resolved->port(), 443);
+    EXPECT_EQ(d->host_header(), "[::1]");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ParseWebSocketEndpoint, ParseEndpointRejects,
     ::testing::Values(
-        bad_case{"nohost", "expected HOST:PORT"}, bad_case{"", "expected HOST:PORT"},
-        bad_case{":80", "empty host"}, bad_case{"[]:80", "empty host"},
-        bad_case{"host:", "port must be a number in [0, 65535]"},
-        bad_case{"host:99999", "port must be a number in [0, 65535]"},
-        bad_case{"host:65536", "port must be a number in [0, 65535]"},
-        bad_case{"host:-1", "port must be a number in [0, 65535]"},
-        bad_case{"host:+80", "port must be a number in [0, 65535]"},
-        bad_case{"host:8o", "port must be a number in [0, 65535]"},
-        bad_case{"host: 80", "port must be a number in [0, 65535]"},
-        bad_case{"host:99999999999999999999", "port must be a number in [0, 65535]"},
-        bad_case{"::1:80", "IPv6 addresses must be written [ADDR]:PORT"},
-        bad_case{"fe80::1:443", "IPv6 addresses must be written [ADDR]:PORT"},
-        bad_case{"[::1]", "expected [IPV6]:PORT"}, bad_case{"[::1]80", "expected [IPV6]:PORT"},
-        bad_case{"[::1]:", "port must be a number in [0, 65535]"},
-        bad_case{"[::1", "expected [IPV6]:PORT"}),
+        bad_case{"http://h:80/", "unknown scheme 'http' (expected ws://, wss:// or HOST:PORT)"},
+        bad_case{"tcp://h:80", "unknown scheme 'tcp' (expected ws://, wss:// or HOST:PORT)"},
+        bad_case{"://h:80", "unknown scheme '' (expected ws://, wss:// or HOST:PORT)"},
+        bad_case{"ws://", "missing host"}, bad_case{"ws:///path", "missing host"},
+        bad_case{"wss://:443/", "missing host"}, bad_case{"ws://[]:80/", "missing host"},
+        bad_case{"ws://h:/", "port must be a number in [0, 65535]"},
+        bad_case{"ws://h:65536/", "port must be a number in [0, 65535]"},
+        bad_case{"wss://h:https/", "port must be a number in [0, 65535]"},
+        bad_case{"ws://h:-1", "port must be a number in [0, 65535]"},
+        bad_case{"ws://[::1]:/", "port must be a number in [0, 65535]"},
+        bad_case{"ws://::1:80/", "IPv6 addresses must be written in brackets, e.g. ws://[::1]:80/"},
+        bad_case{"ws://[::1]80/", "expected [IPV6] or [IPV6]:PORT"},
+        bad_case{"ws://[::1/", "expected [IPV6] or [IPV6]:PORT"},
+        bad_case{"ws://h/#frag", "a WebSocket URI has no fragment ('#...')"},
+        bad_case{"ws://user@h/", "user info ('user@') is not supported in a WebSocket URI"},
+        bad_case{"ws://h/a b",
+                 "the path may not contain spaces or control characters (percent-encode them)"}),
     [](const ::testing::TestParamInfo<bad_case>& info) {
         return "case" + std::to_string(info.index);
     });
@@ -227,6 +334,26 @@ TEST(ClientConfigValidate, SessionConfigAloneUsesItsTypeNameAsTheRoot) {
     ASSERT_TRUE(e.has_value());
     EXPECT_EQ(e->field, "session_config.heartbeat.pong_timeout");
     EXPECT_EQ(e->reason, "must be > 0");
+}
+
+TEST(ClientConfigValidate, NamesTheBadWebSocketField) {
+    client_config c;
+    c.websocket.fragment_size = 0;
+    auto e = validate(c);
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->field, "client_config.websocket.fragment_size");
+    EXPECT_EQ(e->reason, "must be in [1, 1 GiB]");
+
+    c = {};
+    c.websocket.user_agent = "evil\r\nX-Injected: 1";
+    e = validate(c);
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->field, "client_config.websocket.user_agent");
+    EXPECT_EQ(e->reason, "must not contain CR or LF");
+
+    c = {};
+    EXPECT_TRUE(c.websocket.verify_certificate) << "certificates are verified by default";
+    EXPECT_EQ(c.websocket.tls_context, nullptr);
 }
 
 TEST(ClientConfigValidate, TheFirstBadFieldIsReported) {

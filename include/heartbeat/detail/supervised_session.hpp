@@ -1,7 +1,8 @@
 #pragma once
 // What the client supervisor needs from a session, whatever its protocol (native over TCP,
-// WebSocket): run, send, receive, close. One small virtual interface keeps the supervisor's
-// coroutine free of every session's templates.
+// WebSocket over TCP or TLS): run, send, receive, close. One small virtual interface keeps the
+// supervisor's coroutine free of every session's templates.
+#include <heartbeat/client_config.hpp>
 #include <heartbeat/endpoint.hpp>
 #include <heartbeat/session_config.hpp>
 #include <heartbeat/session_events.hpp>
@@ -27,7 +28,7 @@ public:
     virtual void close() = 0;
     virtual void cancel() = 0;
     // True when the peer acknowledges delivered sequence numbers (native protocol). Otherwise
-    // the supervisor releases a message as soon as it is written.
+    // (WebSocket) the supervisor releases a message as soon as it is written.
     virtual bool acknowledges() const noexcept = 0;
 };
 
@@ -36,15 +37,32 @@ struct connect_limits {
     duration connect_timeout;
 };
 
+struct connect_options {
+    connect_limits limits;
+    // ws:// and wss:// endpoints. For wss://, websocket.tls_context must be set (the client
+    // fills in its default context).
+    websocket_client_config websocket;
+};
+
 using connect_result = std::pair<boost::system::error_code, std::shared_ptr<supervised_session>>;
 
-// Resolves (each attempt, with a timeout), connects (with a timeout) and performs the protocol
-// handshake the endpoint's scheme calls for. The session is returned not yet running.
+// Resolves (each attempt, with a timeout), connects (with a timeout) and performs the handshake
+// the endpoint's scheme calls for before returning the session, not yet running:
+//   native - none here: the session exchanges HELLO itself (bounded by
+//            config.handshake_timeout) once it runs;
+//   ws     - the WebSocket upgrade, bounded by config.handshake_timeout;
+//   wss    - the TLS handshake (SNI set, certificate verified unless
+//            websocket.verify_certificate is false) then the upgrade, both together bounded by
+//            config.handshake_timeout.
+// Errors: the resolver's or the socket's, error::connect_timeout, error::handshake_timeout,
+// a TLS error (boost::asio::ssl::error category, e.g. a certificate that fails verification),
+// or a Beast WebSocket error (e.g. websocket::error::upgrade_declined when the server answers
+// the upgrade with anything but 101).
 boost::asio::awaitable<connect_result> connect_supervised(boost::asio::any_io_executor strand,
                                                           const endpoint& ep,
                                                           const session_config& config,
                                                           session_callbacks callbacks,
-                                                          connect_limits limits);
+                                                          const connect_options& options);
 
 // Resolve + TCP connect only.
 boost::asio::awaitable<std::pair<boost::system::error_code, boost::asio::ip::tcp::socket>>
