@@ -62,11 +62,28 @@ client_config make_client_config(const heartbeat_flags& heartbeat, const supervi
     return c;
 }
 
+// ws://HOST[:PORT][/PATH] and wss://...: the library's parser, plus the tool's rule that port 0
+// cannot be connected to.
+endpoint make_uri_endpoint(const std::string& text) {
+    std::string why;
+    auto e = parse_endpoint(text, &why);
+    if (!e)
+        throw usage_error("ENDPOINT", "invalid endpoint " + quote_arg(text) + " (" + why + ")");
+    if (e->port == "0")
+        throw usage_error("ENDPOINT", "invalid endpoint " + quote_arg(text) +
+                                          " (port must be a number in 1..65535)");
+    return *e;
+}
+
 std::vector<endpoint> make_endpoints(const std::vector<std::string>& args) {
     if (args.empty())
         throw usage_error("ENDPOINT", "at least one HOST:PORT is required");
     std::vector<endpoint> out;
     for (const auto& text : args) {
+        if (text.find("://") != std::string::npos) {
+            out.push_back(make_uri_endpoint(text));
+            continue;
+        }
         host_port hp;
         try {
             hp = parse_host_port(text, false);

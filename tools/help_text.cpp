@@ -15,6 +15,8 @@ namespace heartbeat::cli {
     "  event     the event name, one of those below\n"
 
 const char* const main_help_footer = HEARTBEAT_COMMON_HELP
+    "Protocols: the native heartbeat protocol over TCP (serve, watch HOST:PORT) or WebSocket\n"
+    "(serve --protocol ws, watch ws://HOST:PORT/PATH or wss://...).\n"
     "JSON events (--json): serve emits listening, peer_connected, peer_dead, peer_closed;\n"
     "watch emits connected, rtt, suspect, alive, dead, closed, failover, reconnecting,\n"
     "failback, gave_up and (with --send-rate) delivery. Their fields are listed by\n"
@@ -22,6 +24,13 @@ const char* const main_help_footer = HEARTBEAT_COMMON_HELP
     "'heartbeat demo' shows failover and failback end to end in one process (about 12 s).\n";
 
 const char* const serve_help_footer = HEARTBEAT_COMMON_HELP
+    "\n"
+    "--protocol native (the default) speaks heartbeat's own framing over TCP: watch it as\n"
+    "HOST:PORT. --protocol ws is a WebSocket (RFC 6455) echo server: it accepts the upgrade on\n"
+    "any path, heartbeats its peers with ping control frames (browsers, Node ws and any RFC\n"
+    "6455 client answer them), echoes every message with its kind (text or binary) and\n"
+    "answers plain HTTP requests with 404; watch it as ws://HOST:PORT/. --min-interval needs\n"
+    "the native protocol (WebSocket has no way to tell a peer to slow down).\n"
     "\n" HEARTBEAT_JSON_INTRO "then the event's own fields:\n"
     "  listening       {address}       the HOST:PORT actually bound (the chosen port for\n"
     "                                  port 0)\n"
@@ -39,6 +48,18 @@ const char* const watch_help_footer = HEARTBEAT_DURATION_HELP
     "Exit status: 0 after SIGINT/SIGTERM (or --for), 1 when it gave up (--give-up-after) or on a\n"
     "runtime failure, 2 on bad arguments.\n"
     "\n"
+    "ENDPOINT forms:\n"
+    "  HOST:PORT, [IPV6]:PORT       the native heartbeat protocol (heartbeat serve)\n"
+    "  ws://HOST[:PORT][/PATH]      WebSocket, port 80 by default, path / by default\n"
+    "                               (heartbeat serve --protocol ws, or any RFC 6455 server)\n"
+    "  wss://HOST[:PORT][/PATH]     WebSocket over TLS, port 443 by default; the certificate\n"
+    "                               must be trusted by the system's CA store and match HOST\n"
+    "                               (the name is sent as SNI)\n"
+    "IPv6 literals go in brackets (ws://[::1]:8080/). Host names are resolved on every attempt.\n"
+    "Protocols may be mixed in one failover list. Over WebSocket the heartbeat uses ping/pong\n"
+    "control frames, and a message counts as delivered once written (RFC 6455 has no ACKs):\n"
+    "acked in `delivery` then counts written messages.\n"
+    "\n"
     "The ENDPOINTs are one connection's failover list, most preferred first. When the current\n"
     "endpoint dies or cannot be reached, watch fails over to the next one. Once every endpoint\n"
     "failed in a row it waits a random delay in [0, bound] and starts over from the first; the\n"
@@ -49,8 +70,9 @@ const char* const watch_help_footer = HEARTBEAT_DURATION_HELP
     "--min-dwell; the current session is drained (its messages acknowledged) before the switch.\n"
     "\n" HEARTBEAT_JSON_INTRO "then the event's own fields (endpoint, from and to are ENDPOINTs\n"
     "as given on the command line):\n"
-    "  connected     {endpoint}       the heartbeat handshake with endpoint completed (again\n"
-    "                                 after every reconnect, failover and failback)\n"
+    "  connected     {endpoint}       the heartbeat handshake with endpoint completed (for\n"
+    "                                 ws:// and wss://: the WebSocket upgrade), again after\n"
+    "                                 every reconnect, failover and failback\n"
     "  rtt           {endpoint, rtt_us, srtt_us}\n"
     "                                 one round-trip sample and the smoothed RTT, microseconds.\n"
     "                                 Pings go out only when the link is quiet, so a peer that\n"
@@ -64,8 +86,12 @@ const char* const watch_help_footer = HEARTBEAT_DURATION_HELP
     "  closed        {endpoint, reason}\n"
     "                                 a session ended or a connect attempt failed; reason is an\n"
     "                                 error name such as peer_dead, peer_closed,\n"
-    "                                 connection_refused, connect_timeout, or session_closed\n"
-    "                                 (watch exits, or the session was drained for a failback)\n"
+    "                                 connection_refused, connect_timeout, handshake_timeout\n"
+    "                                 (no HELLO, TLS handshake or WebSocket upgrade in time),\n"
+    "                                 or session_closed (watch exits, or the session was\n"
+    "                                 drained for a failback); system_error for other failures\n"
+    "                                 (a refused upgrade, an untrusted certificate), with the\n"
+    "                                 cause in an extra field, detail\n"
     "  failover      {from, to}       endpoint from failed; to is tried next (after the last\n"
     "                                 endpoint, to is the first again)\n"
     "  reconnecting  {attempt, delay_ms}\n"
@@ -86,7 +112,7 @@ const char* const watch_help_footer = HEARTBEAT_DURATION_HELP
     "Example: {\"t_ms\":1203,\"event\":\"rtt\",\"endpoint\":\"127.0.0.1:7000\","
     "\"rtt_us\":184,\"srtt_us\":201}\n"
     "         {\"t_ms\":5310,\"event\":\"failover\",\"from\":\"127.0.0.1:7000\","
-    "\"to\":\"127.0.0.1:7001\"}\n";
+    "\"to\":\"ws://127.0.0.1:7001/\"}\n";
 
 const char* const demo_help_footer = HEARTBEAT_DURATION_HELP
     "Exit status: 0 when every message arrived exactly once and in order and both the failover\n"

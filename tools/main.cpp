@@ -31,8 +31,8 @@ void add_heartbeat_flags(CLI::App& cmd, heartbeat_flags& f) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Application-level heartbeats over TCP: serve, watch a server with failover, or "
-                 "run the failover demo.",
+    CLI::App app{"Application-level heartbeats over TCP or WebSocket: serve, watch a server with "
+                 "failover, or run the failover demo.",
                  "heartbeat"};
     app.require_subcommand(1);
     app.footer(main_help_footer);
@@ -43,6 +43,13 @@ int main(int argc, char** argv) {
                  "until SIGINT/SIGTERM");
     serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on; port 0 picks one")
         ->type_name("HOST:PORT")
+        ->capture_default_str();
+    serve_cmd
+        ->add_option("--protocol", serve.protocol,
+                     "native: the heartbeat protocol over TCP (watch HOST:PORT); ws: WebSocket, "
+                     "heartbeats as RFC 6455 ping/pong, any path accepted (watch "
+                     "ws://HOST:PORT/)")
+        ->type_name("native|ws")
         ->capture_default_str();
     add_heartbeat_flags(*serve_cmd, serve.heartbeat);
     serve_cmd
@@ -62,8 +69,11 @@ int main(int argc, char** argv) {
                  "delivery); until SIGINT/SIGTERM or --for");
     watch_cmd
         ->add_option("ENDPOINT", watch.endpoints,
-                     "Servers as HOST:PORT, in order of preference: the first is the primary, "
-                     "the others are failed over to in turn")
+                     "Servers in order of preference (the first is the primary, the others are "
+                     "failed over to in turn), each HOST:PORT (native protocol), "
+                     "ws://HOST[:PORT][/PATH] (WebSocket, port 80 by default) or "
+                     "wss://HOST[:PORT][/PATH] (WebSocket over TLS, port 443 by default); "
+                     "protocols may be mixed")
         ->required();
     add_heartbeat_flags(*watch_cmd, watch.heartbeat);
     watch_cmd

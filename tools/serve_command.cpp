@@ -7,6 +7,7 @@
 
 #include <heartbeat/error.hpp>
 #include <heartbeat/server.hpp>
+#include <heartbeat/websocket_server.hpp>
 
 #include <cstdio>
 #include <optional>
@@ -42,33 +43,25 @@ server_callbacks make_callbacks(event_writer& out) {
     return cb;
 }
 
-} // namespace
-
-int run_serve(const serve_args& args) {
-    host_port listen;
-    try {
-        listen = parse_host_port(args.listen, true);
-    } catch (const std::invalid_argument& e) {
-        throw usage_error("--listen", e.what());
-    }
-    server_config config;
-    config.session = make_session_config(args.heartbeat);
+// The WebSocket server's sessions take the same heartbeat flags as the native ones.
+websocket_server_config make_websocket_config(const session_config& session) {
+    websocket_server_config config;
+    config.session.heartbeat = session.heartbeat;
+    config.session.close_timeout = session.close_timeout;
+    config.session.tcp_keepalive = session.tcp_keepalive;
+    config.handshake_timeout = session.handshake_timeout;
     config.echo = true;
+    return config;
+}
 
-    asio::io_context ioc; // one thread: callbacks never run concurrently
-    tcp::resolver resolver(ioc);
-    boost::system::error_code ec;
-    const auto results =
-        resolver.resolve(listen.host, std::to_string(listen.port),
-                         tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-    if (ec || results.empty())
-        throw usage_error("--listen",
-                          "cannot resolve " + quote_arg(listen.host) + ": " + ec.message());
-
-    event_writer out(stdout, args.json ? output_format::json : output_format::text);
-    std::optional<tcp_server> server;
+// Binds, reports `listening`, then serves until SIGINT/SIGTERM: closes every session (each peer
+// is told: CLOSE or a close frame 1000) and exits once they have ended.
+template <class Server, class Config>
+int serve(asio::io_context& ioc, const tcp::endpoint& at, const Config& config,
+          const serve_args& args, event_writer& out) {
+    std::optional<Server> server;
     try {
-        server.emplace(ioc, results.begin()->endpoint(), config, make_callbacks(out));
+        server.emplace(ioc, at, config, make_callbacks(out));
     } catch (const boost::system::system_error& e) {
         std::fprintf(stderr, "heartbeat: --listen: cannot listen on %s: %s\n",
                      quote_arg(args.listen).c_str(), e.code().message().c_str());
@@ -84,6 +77,48 @@ int run_serve(const serve_args& args) {
         ioc, [&] { server->close(); }, [&] { return !accepting && server->stats().active == 0; });
     ioc.run();
     return 0;
+}
+
+} // namespace
+
+serve_protocol parse_serve_protocol(const std::string& text) {
+    if (text == "native")
+        return serve_protocol::native;
+    if (text == "ws")
+        return serve_protocol::ws;
+    throw usage_error("--protocol", "unknown protocol " + quote_arg(text) + " (use native or ws)");
+}
+
+int run_serve(const serve_args& args) {
+    const serve_protocol protocol = parse_serve_protocol(args.protocol);
+    host_port listen;
+    try {
+        listen = parse_host_port(args.listen, true);
+    } catch (const std::invalid_argument& e) {
+        throw usage_error("--listen", e.what());
+    }
+    server_config config;
+    config.session = make_session_config(args.heartbeat);
+    config.echo = true;
+    // WebSocket has no SLOW_DOWN to tell a peer it pings too often.
+    if (protocol == serve_protocol::ws && config.session.min_peer_ping_interval > duration::zero())
+        throw usage_error("--min-interval", "ping policing needs --protocol native");
+
+    asio::io_context ioc; // one thread: callbacks never run concurrently
+    tcp::resolver resolver(ioc);
+    boost::system::error_code ec;
+    const auto results =
+        resolver.resolve(listen.host, std::to_string(listen.port),
+                         tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec || results.empty())
+        throw usage_error("--listen",
+                          "cannot resolve " + quote_arg(listen.host) + ": " + ec.message());
+
+    event_writer out(stdout, args.json ? output_format::json : output_format::text);
+    const tcp::endpoint at = results.begin()->endpoint();
+    if (protocol == serve_protocol::ws)
+        return serve<websocket_server>(ioc, at, make_websocket_config(config.session), args, out);
+    return serve<tcp_server>(ioc, at, config, args, out);
 }
 
 } // namespace heartbeat::cli

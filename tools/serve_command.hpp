@@ -1,5 +1,6 @@
 #pragma once
-// `heartbeat serve`: a heartbeat echo server that reports its peers' fate.
+// `heartbeat serve`: a heartbeat echo server that reports its peers' fate, speaking the native
+// protocol (default) or WebSocket (--protocol ws).
 #include "session_options.hpp"
 
 #include <string>
@@ -8,9 +9,15 @@ namespace heartbeat::cli {
 
 struct serve_args {
     std::string listen = "127.0.0.1:7000";
+    std::string protocol = "native"; // "native" or "ws"
     heartbeat_flags heartbeat;
     bool json = false;
 };
+
+enum class serve_protocol { native, ws };
+
+// --protocol: "native" or "ws". Throws usage_error("--protocol", ...) otherwise.
+serve_protocol parse_serve_protocol(const std::string& text);
 
 // Returns the exit status; throws usage_error for bad arguments before anything starts.
 int run_serve(const serve_args& args);

@@ -80,13 +80,18 @@ std::optional<event_line> watch_event_view::translate(const client_event& e) {
             .summary(std::string(error_name(reason)) + ": " + std::to_string(missed) +
                      " pongs missed, silent for " + std::to_string(to_ms(silence)) + " ms");
     }
-    case client_event_kind::closed:
+    case client_event_kind::closed: {
         awaiting_handshake_ = false;
         state_ = peer_state::connecting;
-        return event_line("closed")
-            .subject("endpoint", e.endpoint)
-            .field("reason", error_name(e.reason))
-            .summary(std::string("reason ") + error_name(e.reason));
+        const std::string name = error_name(e.reason);
+        auto line = event_line("closed").subject("endpoint", e.endpoint).field("reason", name);
+        // No stable name (a TLS or WebSocket upgrade failure, say): the cause in words.
+        if (name == "system_error") {
+            line.field("detail", e.reason.message());
+            return line.summary("reason " + name + " (" + e.reason.message() + ")");
+        }
+        return line.summary("reason " + name);
+    }
     case client_event_kind::reconnecting:
         return event_line("reconnecting")
             .field("attempt", e.attempt)

@@ -307,6 +307,17 @@ serve_process start_serve(const std::vector<std::string>& extra = {}) {
     return s;
 }
 
+// `heartbeat serve --protocol ws`, and the ws:// endpoint to watch it at (with a path: the
+// server accepts the upgrade on any).
+serve_process start_ws_serve(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"--protocol", "ws"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto s = start_serve(args);
+    if (!s.endpoint.empty())
+        s.endpoint = "ws://" + s.endpoint + "/heartbeat";
+    return s;
+}
+
 // Every JSON line until the child closes stdout (or the limit passes).
 std::vector<json_line> read_all_events(child_process& p, std::chrono::milliseconds limit) {
     std::vector<json_line> out;
@@ -483,6 +494,14 @@ TEST(CliProcess, BadArgumentsExitTwoNamingTheArgument) {
         {{"demo", "--misses", "0"}, "--misses"},
         {{"demo", "--interval", "2"}, "--interval"},
         {{"demo", "extra"}, "extra"},
+        {{"serve", "--protocol", "wss"}, "--protocol"},
+        {{"serve", "--protocol", ""}, "--protocol"},
+        {{"serve", "--protocol", "ws", "--min-interval", "100ms"}, "--min-interval"},
+        {{"watch", "http://127.0.0.1:1/"}, "ENDPOINT"},
+        {{"watch", "ws://:80/"}, "ENDPOINT"},
+        {{"watch", "ws://127.0.0.1:99999/"}, "ENDPOINT"},
+        {{"watch", "127.0.0.1:1", "wss://127.0.0.1:0/"}, "ENDPOINT"},
+        {{"watch", "ws://[::1/"}, "ENDPOINT"},
     };
     for (const auto& [args, named] : cases) {
         std::string cmd;
@@ -495,6 +514,10 @@ TEST(CliProcess, BadArgumentsExitTwoNamingTheArgument) {
         EXPECT_EQ(err.rfind("heartbeat: ", 0), 0u) << cmd << "-> " << err;
         EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << cmd << "-> " << err;
     }
+    child_process protocol({"serve", "--protocol", "wss"});
+    EXPECT_EQ(protocol.read_stderr(10s),
+              "heartbeat: --protocol: unknown protocol 'wss' (use native or ws)\n");
+    EXPECT_EQ(protocol.wait_exit(10s), std::optional<int>(2));
     child_process interval({"watch", "127.0.0.1:1", "--interval", "abc"});
     EXPECT_EQ(interval.read_stderr(10s),
               "heartbeat: --interval: invalid duration 'abc' (use ms, s or m suffix, e.g. 250ms, "
@@ -523,28 +546,46 @@ TEST(CliProcess, HelpExitsZeroAndDocumentsEveryEvent) {
 
     const auto serve_help = help_of({"serve", "--help"});
     for (const std::string s :
-         {"--listen", "--interval", "--timeout", "--misses", "--min-interval", "--json", "t_ms",
-          "address", "peer", "reason", "missed", "silent_ms"})
+         {"--listen", "--protocol", "native|ws", "ws://", "--interval", "--timeout", "--misses",
+          "--min-interval", "--json", "t_ms", "address", "peer", "reason", "missed", "silent_ms"})
         EXPECT_NE(serve_help.find(s), std::string::npos) << s;
     for (const auto& e : serve_events)
         EXPECT_NE(serve_help.find(e), std::string::npos) << e;
 
     const auto watch_help = help_of({"watch", "--help"});
-    for (const std::string s : {"ENDPOINT",      "--interval",
-                                "--timeout",     "--misses",
-                                "--for",         "--json",
-                                "--jitter",      "--failback",
-                                "--min-dwell",   "--backoff-initial",
-                                "--backoff-max", "--give-up-after",
-                                "--send-rate",   "t_ms",
-                                "endpoint",      "rtt_us",
-                                "srtt_us",       "missed",
-                                "reason",        "silent_ms",
-                                "from",          "to",
-                                "attempt",       "delay_ms",
-                                "sent",          "acked",
-                                "unacked",       "resent",
-                                "echoed"})
+    for (const std::string s : {"ENDPOINT",
+                                "--interval",
+                                "--timeout",
+                                "--misses",
+                                "--for",
+                                "--json",
+                                "--jitter",
+                                "--failback",
+                                "--min-dwell",
+                                "--backoff-initial",
+                                "--backoff-max",
+                                "--give-up-after",
+                                "--send-rate",
+                                "t_ms",
+                                "endpoint",
+                                "rtt_us",
+                                "srtt_us",
+                                "missed",
+                                "reason",
+                                "silent_ms",
+                                "from",
+                                "to",
+                                "attempt",
+                                "delay_ms",
+                                "sent",
+                                "acked",
+                                "unacked",
+                                "resent",
+                                "echoed",
+                                "ws://HOST[:PORT][/PATH]",
+                                "wss://HOST[:PORT][/PATH]",
+                                "handshake_timeout",
+                                "detail"})
         EXPECT_NE(watch_help.find(s), std::string::npos) << s;
     for (const auto& e : watch_events)
         EXPECT_NE(watch_help.find("  " + e + " "), std::string::npos) << e;
@@ -773,4 +814,146 @@ TEST(CliProcess, DemoExitsZeroWithNothingLost) {
     EXPECT_NE(out.find("nothing lost"), std::string::npos) << out;
     EXPECT_NE(out.find("failover primary -> backup"), std::string::npos) << out;
     EXPECT_NE(out.find("failback backup -> primary"), std::string::npos) << out;
+}
+
+// ---- WebSocket: serve --protocol ws, watch ws://... ------------------------------------------
+
+TEST(CliProcess, WebSocketWatchDetectsAFrozenWebSocketServer) {
+    const std::vector<std::string> hb = {"--interval", "200ms",    "--timeout",
+                                         "200ms",      "--misses", "3"};
+    auto serve = start_ws_serve(hb);
+    ASSERT_FALSE(serve.endpoint.empty()) << serve.process->read_stderr(1s);
+    std::vector<std::string> args = {"watch", serve.endpoint, "--json", "--jitter", "0"};
+    args.insert(args.end(), hb.begin(), hb.end());
+    child_process watch(args);
+
+    std::vector<std::string> before;
+    const auto connected = next_event(watch, "connected", 10s, &before);
+    ASSERT_TRUE(connected) << watch.read_stderr(1s);
+    EXPECT_TRUE(before.empty()) << "first event: " << before.front();
+    EXPECT_EQ(connected->str("endpoint"), serve.endpoint);
+    const auto peer = next_event(*serve.process, "peer_connected", 5s);
+    ASSERT_TRUE(peer);
+    EXPECT_EQ(peer->str("peer").rfind("127.0.0.1:", 0), 0u);
+
+    // Pings are WebSocket ping frames; the server's pongs give the watcher its RTT.
+    const auto rtt = next_event(watch, "rtt", 10s);
+    ASSERT_TRUE(rtt);
+    EXPECT_EQ(rtt->str("endpoint"), serve.endpoint);
+    EXPECT_GT(rtt->num("rtt_us").value_or(0), 0);
+    EXPECT_GT(rtt->num("srtt_us").value_or(0), 0);
+
+    serve.process->signal(SIGSTOP);
+    const auto stopped_at = steady::now();
+    std::vector<std::string> between;
+    const auto dead = next_event(watch, "dead", 10s, &between);
+    const auto waited =
+        std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - stopped_at);
+    serve.process->signal(SIGCONT);
+    ASSERT_TRUE(dead) << "no verdict " << waited.count() << " ms after SIGSTOP";
+    EXPECT_EQ(dead->str("endpoint"), serve.endpoint);
+    EXPECT_EQ(dead->str("reason"), "peer_dead");
+    EXPECT_EQ(dead->num("missed"), 3);
+    const auto silent_ms = dead->num("silent_ms").value_or(-1);
+    std::cout << "[ measured ] ws: silent_ms = " << silent_ms << " (budget 800 ms), verdict "
+              << waited.count() << " ms after SIGSTOP\n";
+    RecordProperty("silent_ms", std::to_string(silent_ms));
+    EXPECT_GE(silent_ms, 800);
+    EXPECT_LE(silent_ms, 800 + 300);
+    bool saw_suspect = false;
+    for (const auto& line : between)
+        saw_suspect = saw_suspect || line.find("\"event\":\"suspect\"") != std::string::npos;
+    EXPECT_TRUE(saw_suspect) << "no suspect event before the verdict";
+    const auto closed = next_event(watch, "closed", 5s);
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->str("reason"), "peer_dead");
+
+    watch.signal(SIGTERM);
+    serve.process->signal(SIGTERM);
+    EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(0));
+    EXPECT_EQ(serve.process->wait_exit(10s), std::optional<int>(0));
+}
+
+TEST(CliProcess, WebSocketServeDeclaresAFrozenWatcherDead) {
+    const std::vector<std::string> hb = {"--interval", "200ms",    "--timeout",
+                                         "200ms",      "--misses", "3"};
+    auto serve = start_ws_serve(hb);
+    ASSERT_FALSE(serve.endpoint.empty()) << serve.process->read_stderr(1s);
+    std::vector<std::string> args = {"watch", serve.endpoint, "--json"};
+    args.insert(args.end(), hb.begin(), hb.end());
+    child_process watch(args);
+    ASSERT_TRUE(next_event(watch, "connected", 10s)) << watch.read_stderr(1s);
+    const auto peer = next_event(*serve.process, "peer_connected", 5s);
+    ASSERT_TRUE(peer);
+
+    watch.signal(SIGSTOP);
+    const auto dead = next_event(*serve.process, "peer_dead", 10s);
+    watch.signal(SIGCONT);
+    ASSERT_TRUE(dead) << "serve --protocol ws did not declare its frozen peer dead";
+    EXPECT_EQ(dead->str("peer"), peer->str("peer"));
+    EXPECT_EQ(dead->str("reason"), "peer_dead");
+    EXPECT_EQ(dead->num("missed"), 3);
+    EXPECT_GE(dead->num("silent_ms").value_or(-1), 800);
+    const auto gone = next_event(*serve.process, "peer_closed", 5s);
+    ASSERT_TRUE(gone);
+    EXPECT_EQ(gone->str("peer"), peer->str("peer"));
+    EXPECT_EQ(gone->str("reason"), "peer_dead");
+
+    watch.signal(SIGTERM);
+    serve.process->signal(SIGTERM);
+    EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(0));
+    EXPECT_EQ(serve.process->wait_exit(10s), std::optional<int>(0));
+}
+
+// One failover list, two protocols: a ws:// primary and a native backup.
+TEST(CliProcess, WatchFailsOverFromWebSocketToNativeAndBack) {
+    const std::vector<std::string> hb = {"--interval", "200ms",    "--timeout",
+                                         "200ms",      "--misses", "3"};
+    auto primary = start_ws_serve(hb);
+    auto backup = start_serve(hb);
+    ASSERT_FALSE(primary.endpoint.empty()) << primary.process->read_stderr(1s);
+    ASSERT_FALSE(backup.endpoint.empty()) << backup.process->read_stderr(1s);
+    std::vector<std::string> args = {
+        "watch", primary.endpoint, backup.endpoint, "--json", "--jitter",
+        "0",     "--failback",     "--min-dwell",   "1s",     "--send-rate",
+        "50"};
+    args.insert(args.end(), hb.begin(), hb.end());
+    child_process watch(args);
+    const auto connected = next_event(watch, "connected", 10s);
+    ASSERT_TRUE(connected) << watch.read_stderr(1s);
+    EXPECT_EQ(connected->str("endpoint"), primary.endpoint);
+
+    primary.process->signal(SIGSTOP);
+    const auto failover = next_event(watch, "failover", 10s);
+    ASSERT_TRUE(failover);
+    EXPECT_EQ(failover->str("from"), primary.endpoint);
+    EXPECT_EQ(failover->str("to"), backup.endpoint);
+    const auto on_backup = next_event(watch, "connected", 10s);
+    ASSERT_TRUE(on_backup);
+    EXPECT_EQ(on_backup->str("endpoint"), backup.endpoint);
+
+    primary.process->signal(SIGCONT);
+    const auto resumed_at = steady::now();
+    const auto failback = next_event(watch, "failback", 20s);
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - resumed_at);
+    ASSERT_TRUE(failback) << "no failback " << took.count() << " ms after SIGCONT";
+    std::cout << "[ measured ] failback to ws:// " << took.count() << " ms after SIGCONT\n";
+    EXPECT_EQ(failback->str("from"), backup.endpoint);
+    EXPECT_EQ(failback->str("to"), primary.endpoint);
+    const auto back = next_event(watch, "connected", 10s);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->str("endpoint"), primary.endpoint);
+    // Messages keep flowing on the primary after the switch: echoed grows.
+    const auto d1 = next_event(watch, "delivery", 5s);
+    const auto d2 = next_event(watch, "delivery", 5s);
+    ASSERT_TRUE(d1 && d2);
+    EXPECT_GT(d2->num("echoed").value_or(0), d1->num("echoed").value_or(0));
+
+    watch.signal(SIGTERM);
+    EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(0));
+    primary.process->signal(SIGTERM);
+    backup.process->signal(SIGTERM);
+    EXPECT_EQ(primary.process->wait_exit(10s), std::optional<int>(0));
+    EXPECT_EQ(backup.process->wait_exit(10s), std::optional<int>(0));
 }

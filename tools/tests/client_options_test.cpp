@@ -66,13 +66,11 @@ TEST(ClientOptions, ErrorsNameTheFlag) {
                                  "suffix, e.g. 250ms, 1.5s, 2m)");
     sup = {};
     sup.backoff_initial = "0ms";
-    EXPECT_EQ(error_of({}, sup),
-              "--backoff-initial: must be > 0 (client_config.backoff.initial)");
+    EXPECT_EQ(error_of({}, sup), "--backoff-initial: must be > 0 (client_config.backoff.initial)");
     sup = {};
     sup.backoff_initial = "5s";
     sup.backoff_max = "1s";
-    EXPECT_EQ(error_of({}, sup),
-              "--backoff-max: must be >= initial (client_config.backoff.max)");
+    EXPECT_EQ(error_of({}, sup), "--backoff-max: must be >= initial (client_config.backoff.max)");
     sup = {};
     sup.min_dwell = "x";
     EXPECT_EQ(error_of({}, sup).rfind("--min-dwell: invalid duration 'x'", 0), 0u);
@@ -108,6 +106,35 @@ TEST(ClientOptions, BadEndpointsNameTheArgument) {
                          0),
               0u);
     EXPECT_NE(endpoints_error_of({"127.0.0.1:0"}).find("1..65535"), std::string::npos);
+}
+
+TEST(ClientOptions, WebSocketEndpointsMixWithNativeOnes) {
+    const auto eps =
+        make_endpoints({"ws://127.0.0.1:8080/feed?x=1", "127.0.0.1:7000", "wss://example.com"});
+    ASSERT_EQ(eps.size(), 3u);
+    EXPECT_EQ(eps[0].scheme, heartbeat::endpoint_scheme::ws);
+    EXPECT_EQ(eps[0].label, "ws://127.0.0.1:8080/feed?x=1");
+    EXPECT_EQ(eps[0].host, "127.0.0.1");
+    EXPECT_EQ(eps[0].port, "8080");
+    EXPECT_EQ(eps[0].target, "/feed?x=1");
+    ASSERT_TRUE(eps[0].resolved);
+    EXPECT_EQ(eps[1].scheme, heartbeat::endpoint_scheme::native);
+    EXPECT_EQ(eps[2].scheme, heartbeat::endpoint_scheme::wss);
+    EXPECT_EQ(eps[2].port, "443");
+    EXPECT_EQ(eps[2].target, "/");
+    EXPECT_FALSE(eps[2].resolved);
+}
+
+TEST(ClientOptions, BadWebSocketEndpointsNameTheArgumentAndTheReason) {
+    EXPECT_EQ(endpoints_error_of({"http://h/"}),
+              "ENDPOINT: invalid endpoint 'http://h/' (unknown scheme 'http' (expected ws://, "
+              "wss:// or HOST:PORT))");
+    EXPECT_EQ(endpoints_error_of({"ws://:80/"}),
+              "ENDPOINT: invalid endpoint 'ws://:80/' (missing host)");
+    EXPECT_EQ(endpoints_error_of({"ws://h:99999/"}),
+              "ENDPOINT: invalid endpoint 'ws://h:99999/' (port must be a number in [0, 65535])");
+    EXPECT_EQ(endpoints_error_of({"127.0.0.1:1", "ws://h:0/"}),
+              "ENDPOINT: invalid endpoint 'ws://h:0/' (port must be a number in 1..65535)");
 }
 
 TEST(ClientOptions, SendRate) {

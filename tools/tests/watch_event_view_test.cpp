@@ -123,3 +123,16 @@ TEST(WatchEventView, TextViewShowsAttemptsAndStatus) {
     ASSERT_TRUE(line);
     EXPECT_EQ(to_text(*line, 0), "       0.000s  a:1                    failover      -> b:2");
 }
+
+TEST(WatchEventView, ClosedWithoutAStableNameCarriesTheCauseAsDetail) {
+    watch_event_view v(output_format::json);
+    auto closed = ev(client_event_kind::closed, "wss://h/");
+    closed.reason = boost::system::error_code(EACCES, boost::system::system_category());
+    EXPECT_EQ(json(v, closed), R"({"t_ms":0,"event":"closed","endpoint":"wss://h/",)"
+                               R"("reason":"system_error","detail":")" +
+                                   closed.reason.message() + R"("})");
+    watch_event_view text(output_format::text);
+    const auto line = text.translate(closed);
+    ASSERT_TRUE(line);
+    EXPECT_NE(line->summary().find(closed.reason.message()), std::string::npos);
+}
