@@ -186,7 +186,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
     std::shared_ptr<detail::supervised_session> session;
     bool feed_session = false;
     std::size_t current = 0;
-    bool handshake_done = false;  // the current session's peer completed the handshake
+    bool handshake_done = false; // the current session's peer completed the handshake
+    // The connection attempt in progress, so close() and cancel() can end it at once.
+    std::shared_ptr<detail::connect_attempt> in_flight;
     std::uint64_t generation = 0; // bumps per session; stale probe results are ignored
 
     // Receive side.
@@ -345,8 +347,16 @@ struct client::impl : std::enable_shared_from_this<impl> {
         sc.resume = nullptr;
         session_callbacks cb;
         cb.on_state_change = [this, idx](peer_state from, peer_state to, unsigned missed) {
-            if (from == peer_state::connecting)
-                handshake_done = true; // a session, not just a TCP connection the peer dropped
+            if (from == peer_state::connecting) {
+                // A session, not just a TCP connection the peer dropped: `connected` now, after
+                // the protocol handshake (HELLO; for WebSocket the upgrade, done before the
+                // session ran), so a peer that accepts and drops is never reported connected.
+                handshake_done = true;
+                client_event c;
+                c.kind = client_event_kind::connected;
+                c.endpoint = label(idx);
+                emit(std::move(c));
+            }
             client_event e;
             e.endpoint = label(idx);
             e.missed = missed;
@@ -393,12 +403,6 @@ struct client::impl : std::enable_shared_from_this<impl> {
             st.connected = true;
             st.endpoint = label(idx);
         });
-        {
-            client_event e;
-            e.kind = client_event_kind::connected;
-            e.endpoint = label(idx);
-            emit(std::move(e));
-        }
         for (auto& p : unacked)
             hand_to_session(p);
 
@@ -546,8 +550,10 @@ struct client::impl : std::enable_shared_from_this<impl> {
             }
             handshake_done = false;
             auto [sc, cb] = session_setup(idx);
-            auto [ec, connected] =
-                co_await detail::connect_supervised(strand, endpoints[idx], sc, cb, dial_options());
+            in_flight = std::make_shared<detail::connect_attempt>();
+            auto [ec, connected] = co_await detail::connect_supervised(
+                strand, endpoints[idx], sc, cb, dial_options(), in_flight);
+            in_flight.reset();
             if (stop_reason)
                 co_return stop_reason;
             reconnecting = true;
@@ -675,6 +681,8 @@ void client::start_run(run_handler h) {
                             p->stop_reason = asio::error::operation_aborted;
                         if (p->session)
                             p->session->cancel();
+                        if (p->in_flight)
+                            p->in_flight->abort();
                         p->wake.notify();
                     });
             });
@@ -794,6 +802,8 @@ void client::close() {
             complete_later(std::move(w.handler), i->strand, error_code(error::session_closed),
                            std::uint64_t{0});
         i->send_waiters.clear();
+        if (i->in_flight)
+            i->in_flight->abort(); // nothing to flush yet: no need to wait for the connect
         i->wake.notify();
     });
 }
@@ -807,6 +817,8 @@ void client::cancel() {
             i->stop_reason = asio::error::operation_aborted;
         if (i->session)
             i->session->cancel();
+        if (i->in_flight)
+            i->in_flight->abort();
         i->wake.notify();
     });
 }

@@ -25,6 +25,29 @@ using boost::system::error_code;
 
 namespace {
 
+// Installs an abort hook on `attempt` (if any) for the lifetime of this guard.
+class abort_hook_guard {
+public:
+    abort_hook_guard(std::shared_ptr<connect_attempt> attempt, std::function<void()> hook)
+        : attempt_(std::move(attempt)) {
+        if (attempt_)
+            attempt_->set_abort_hook(std::move(hook));
+    }
+    ~abort_hook_guard() {
+        if (attempt_)
+            attempt_->clear_abort_hook();
+    }
+    abort_hook_guard(const abort_hook_guard&) = delete;
+    abort_hook_guard& operator=(const abort_hook_guard&) = delete;
+
+private:
+    std::shared_ptr<connect_attempt> attempt_;
+};
+
+bool aborted(const std::shared_ptr<connect_attempt>& attempt) {
+    return attempt && attempt->aborted();
+}
+
 class native_session final : public supervised_session {
 public:
     native_session(asio::ip::tcp::socket socket, const session_config& cfg, session_callbacks cb)
@@ -102,14 +125,18 @@ void decorate_upgrade(Stream& ws, const std::string& user_agent) {
 asio::awaitable<connect_result>
 websocket_handshake(asio::any_io_executor strand, asio::ip::tcp::socket socket, const endpoint& ep,
                     const session_config& config, session_callbacks callbacks,
-                    const connect_options& options) {
+                    const connect_options& options, std::shared_ptr<connect_attempt> attempt) {
     namespace websocket = boost::beast::websocket;
     const auto& wo = options.websocket;
     const auto ws_cfg = websocket_config(config, wo);
     handshake_deadline deadline(strand, config.handshake_timeout, socket);
+    abort_hook_guard guard(attempt, [&deadline] { deadline.expire_now(); });
     const auto failed = [&](error_code ec) {
-        return connect_result{deadline.expired() ? error_code(error::handshake_timeout) : ec,
-                              nullptr};
+        if (aborted(attempt))
+            ec = asio::error::operation_aborted;
+        else if (deadline.expired())
+            ec = error::handshake_timeout;
+        return connect_result{ec, nullptr};
     };
     if (ep.scheme == endpoint_scheme::ws) {
         websocket::stream<asio::ip::tcp::socket> ws(std::move(socket));
@@ -159,30 +186,70 @@ websocket_handshake(asio::any_io_executor strand, asio::ip::tcp::socket socket, 
                                  std::move(ws), ws_cfg, std::move(callbacks), wo.tls_context)};
 }
 
+struct resolve_outcome {
+    bool done = false;
+    error_code ec;
+    asio::ip::tcp::resolver::results_type results;
+};
+
+// A resolver cannot abandon a getaddrinfo() in progress (cancel() takes effect once it
+// returns), so the resolve runs on its own and the attempt waits on a timer that its result,
+// the deadline or an abort ends, whichever comes first.
+asio::awaitable<std::pair<error_code, std::vector<asio::ip::tcp::endpoint>>>
+resolve(asio::any_io_executor strand, const endpoint& ep, duration limit,
+        std::shared_ptr<connect_attempt> attempt) {
+    auto resolver = std::make_shared<asio::ip::tcp::resolver>(strand);
+    auto outcome = std::make_shared<resolve_outcome>();
+    auto wake = std::make_shared<asio::steady_timer>(strand);
+    wake->expires_after(limit);
+    resolver->async_resolve(
+        ep.host, ep.port,
+        [resolver, outcome, wake](error_code ec, asio::ip::tcp::resolver::results_type r) {
+            outcome->done = true;
+            outcome->ec = ec;
+            outcome->results = std::move(r);
+            wake->cancel();
+        });
+    {
+        abort_hook_guard guard(attempt, [wake] { wake->cancel(); });
+        if (!aborted(attempt))
+            co_await wake->async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    std::vector<asio::ip::tcp::endpoint> targets;
+    if (!outcome->done) {
+        resolver->cancel();
+        co_return std::pair{aborted(attempt) ? error_code(asio::error::operation_aborted)
+                                             : error_code(error::connect_timeout),
+                            std::move(targets)};
+    }
+    for (const auto& r : outcome->results)
+        targets.push_back(r.endpoint());
+    co_return std::pair{outcome->ec, std::move(targets)};
+}
+
 } // namespace
 
 asio::awaitable<std::pair<error_code, asio::ip::tcp::socket>>
-connect_tcp(asio::any_io_executor strand, const endpoint& ep, connect_limits limits) {
+connect_tcp(asio::any_io_executor strand, const endpoint& ep, connect_limits limits,
+            std::shared_ptr<connect_attempt> attempt) {
     using namespace asio::experimental::awaitable_operators;
     asio::ip::tcp::socket socket(strand);
     std::vector<asio::ip::tcp::endpoint> targets;
     if (ep.resolved) {
         targets.push_back(*ep.resolved);
     } else {
-        asio::ip::tcp::resolver resolver(strand);
-        asio::steady_timer timer(strand);
-        timer.expires_after(limits.resolve_timeout);
-        auto result = co_await (
-            resolver.async_resolve(ep.host, ep.port, asio::as_tuple(asio::use_awaitable)) ||
-            timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-        if (result.index() == 1)
-            co_return std::pair{error_code(error::connect_timeout), std::move(socket)};
-        auto [ec, results] = std::get<0>(std::move(result));
+        auto [ec, resolved] = co_await resolve(strand, ep, limits.resolve_timeout, attempt);
         if (ec)
             co_return std::pair{ec, std::move(socket)};
-        for (const auto& r : results)
-            targets.push_back(r.endpoint());
+        targets = std::move(resolved);
     }
+    if (aborted(attempt))
+        co_return std::pair{error_code(asio::error::operation_aborted), std::move(socket)};
+    // Closing the socket ends async_connect at once (and it tries no further address).
+    abort_hook_guard guard(attempt, [&socket] {
+        error_code ignored;
+        socket.close(ignored);
+    });
     asio::steady_timer timer(strand);
     timer.expires_after(limits.connect_timeout);
     auto result =
@@ -194,19 +261,22 @@ connect_tcp(asio::any_io_executor strand, const endpoint& ep, connect_limits lim
         co_return std::pair{error_code(error::connect_timeout), std::move(socket)};
     }
     auto [ec, connected] = std::get<0>(std::move(result));
+    if (aborted(attempt))
+        ec = asio::error::operation_aborted;
     co_return std::pair{ec, std::move(socket)};
 }
 
 asio::awaitable<connect_result> connect_supervised(asio::any_io_executor strand, const endpoint& ep,
                                                    const session_config& config,
                                                    session_callbacks callbacks,
-                                                   const connect_options& options) {
-    auto [ec, socket] = co_await connect_tcp(strand, ep, options.limits);
+                                                   const connect_options& options,
+                                                   std::shared_ptr<connect_attempt> attempt) {
+    auto [ec, socket] = co_await connect_tcp(strand, ep, options.limits, attempt);
     if (ec)
         co_return connect_result{ec, nullptr};
     if (ep.websocket())
         co_return co_await websocket_handshake(strand, std::move(socket), ep, config,
-                                               std::move(callbacks), options);
+                                               std::move(callbacks), options, attempt);
     co_return connect_result{error_code{}, std::make_shared<native_session>(
                                                std::move(socket), config, std::move(callbacks))};
 }

@@ -5,6 +5,7 @@
 #include "usage_error.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <stdexcept>
 #include <utility>
@@ -53,6 +54,19 @@ client_config make_client_config(const heartbeat_flags& heartbeat, const supervi
         // In the library 0 means "never"; on the command line that is what leaving it out says.
         if (c.give_up.max_downtime <= duration::zero())
             throw usage_error("--give-up-after", "must be > 0 (leave it out to retry forever)");
+    }
+    if (sup.insecure && !sup.ca_file.empty())
+        throw usage_error("--insecure", "cannot be combined with --ca-file (which verifies)");
+    c.websocket.verify_certificate = !sup.insecure;
+    if (!sup.ca_file.empty()) {
+        auto ctx =
+            std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
+        boost::system::error_code ec;
+        ctx->load_verify_file(sup.ca_file, ec);
+        if (ec)
+            throw usage_error("--ca-file", "cannot load CA certificates from " +
+                                               quote_arg(sup.ca_file) + ": " + ec.message());
+        c.websocket.tls_context = std::move(ctx);
     }
     if (auto e = validate(c)) {
         if (const char* flag = flag_of(e->field))

@@ -21,6 +21,10 @@ struct supervisor_flags {
     std::string backoff_initial = "1s"; // backoff_config.initial
     std::string backoff_max = "2m";     // backoff_config.max
     std::string give_up_after;          // give_up_rule.max_downtime; empty: never give up
+    // wss:// endpoints: PEM CA certificates to trust instead of the system's store, or no
+    // verification at all (websocket_client_config::tls_context / verify_certificate).
+    std::string ca_file;
+    bool insecure = false;
 };
 
 // Throws usage_error naming the flag: first what make_session_config rejects, then what

@@ -51,6 +51,12 @@ int main(int argc, char** argv) {
                      "ws://HOST:PORT/)")
         ->type_name("native|ws")
         ->capture_default_str();
+    serve_cmd
+        ->add_option("--tls-cert", serve.tls_cert,
+                     "With --protocol ws: serve wss:// (TLS) with this PEM certificate chain")
+        ->type_name("FILE");
+    serve_cmd->add_option("--tls-key", serve.tls_key, "The PEM private key of --tls-cert")
+        ->type_name("FILE");
     add_heartbeat_flags(*serve_cmd, serve.heartbeat);
     serve_cmd
         ->add_option("--min-interval", serve.heartbeat.min_interval,
@@ -107,6 +113,14 @@ int main(int argc, char** argv) {
                      "Give up (exit 1) when no session could be established for this long "
                      "(default: retry forever)")
         ->type_name("DURATION");
+    watch_cmd
+        ->add_option("--ca-file", watch.supervisor.ca_file,
+                     "wss:// endpoints: trust the CA certificates in this PEM file instead of "
+                     "the system's store (the certificate must still match the host)")
+        ->type_name("FILE");
+    watch_cmd->add_flag("--insecure", watch.supervisor.insecure,
+                        "wss:// endpoints: accept any certificate (encrypted, not "
+                        "authenticated; for tests)");
     watch_cmd
         ->add_option("--send-rate", watch.send_rate,
                      "Send N numbered messages per second and report their delivery "

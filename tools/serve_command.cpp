@@ -9,6 +9,8 @@
 #include <heartbeat/server.hpp>
 #include <heartbeat/websocket_server.hpp>
 
+#include <boost/asio/ssl/context.hpp>
+
 #include <cstdio>
 #include <optional>
 
@@ -79,6 +81,33 @@ int serve(asio::io_context& ioc, const tcp::endpoint& at, const Config& config,
     return 0;
 }
 
+// --tls-cert and --tls-key: a server TLS context, or nullptr when neither is given.
+std::shared_ptr<asio::ssl::context> make_tls_context(const serve_args& args,
+                                                     serve_protocol protocol) {
+    if (args.tls_cert.empty() && args.tls_key.empty())
+        return nullptr;
+    if (args.tls_cert.empty())
+        throw usage_error("--tls-key", "needs --tls-cert");
+    if (args.tls_key.empty())
+        throw usage_error("--tls-cert", "needs --tls-key");
+    if (protocol != serve_protocol::ws)
+        throw usage_error("--tls-cert", "needs --protocol ws (it serves wss://)");
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    ctx->use_certificate_chain_file(args.tls_cert, ec);
+    if (ec)
+        throw usage_error("--tls-cert", "cannot load a PEM certificate chain from " +
+                                            quote_arg(args.tls_cert) + ": " + ec.message());
+    ctx->use_private_key_file(args.tls_key, asio::ssl::context::pem, ec);
+    if (ec)
+        throw usage_error("--tls-key", "cannot load a PEM private key from " +
+                                           quote_arg(args.tls_key) + ": " + ec.message());
+    return ctx;
+}
+
 } // namespace
 
 serve_protocol parse_serve_protocol(const std::string& text) {
@@ -104,6 +133,8 @@ int run_serve(const serve_args& args) {
     if (protocol == serve_protocol::ws && config.session.min_peer_ping_interval > duration::zero())
         throw usage_error("--min-interval", "ping policing needs --protocol native");
 
+    const auto tls = make_tls_context(args, protocol);
+
     asio::io_context ioc; // one thread: callbacks never run concurrently
     tcp::resolver resolver(ioc);
     boost::system::error_code ec;
@@ -116,8 +147,11 @@ int run_serve(const serve_args& args) {
 
     event_writer out(stdout, args.json ? output_format::json : output_format::text);
     const tcp::endpoint at = results.begin()->endpoint();
-    if (protocol == serve_protocol::ws)
-        return serve<websocket_server>(ioc, at, make_websocket_config(config.session), args, out);
+    if (protocol == serve_protocol::ws) {
+        auto ws_config = make_websocket_config(config.session);
+        ws_config.tls = tls;
+        return serve<websocket_server>(ioc, at, ws_config, args, out);
+    }
     return serve<tcp_server>(ioc, at, config, args, out);
 }
 

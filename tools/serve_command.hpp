@@ -11,6 +11,9 @@ struct serve_args {
     std::string listen = "127.0.0.1:7000";
     std::string protocol = "native"; // "native" or "ws"
     heartbeat_flags heartbeat;
+    // --protocol ws only: serve wss:// with this PEM certificate chain and private key.
+    std::string tls_cert;
+    std::string tls_key;
     bool json = false;
 };
 

@@ -35,7 +35,8 @@ std::optional<event_line> watch_event_view::translate(const client_event& e) {
             .field("attempt", e.attempt)
             .summary("attempt " + std::to_string(e.attempt));
     case client_event_kind::connected:
-        // TCP is up; the handshake is not. Shown when the peer's HELLO makes it alive.
+        // The handshake is done; shown with the `alive` (connecting -> alive) that follows at
+        // once, so the status line starts from a fresh state.
         endpoint_ = e.endpoint;
         awaiting_handshake_ = true;
         state_ = peer_state::connecting;

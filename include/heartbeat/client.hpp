@@ -8,6 +8,11 @@
 // back after `healthy_probes` good probes and `min_dwell`, after draining the current session
 // so the switch delivers nothing twice.
 //
+// Endpoints speak the native protocol (HOST:PORT) or WebSocket (ws://, wss://; see
+// endpoint.hpp and client_config::websocket), mixed freely in one failover list; probes use
+// the endpoint's own protocol. The `connected` event comes once the protocol handshake is done
+// (native: the peer's HELLO; WebSocket: the TLS handshake and the upgrade).
+//
 // Delivery contract (client -> server):
 //  * Every message gets a sequence number (1, 2, ...) in the logical session and stays in a
 //    bounded resend buffer until the server ACKs it; after a reconnect the unacknowledged ones
@@ -16,6 +21,9 @@
 //  * Failover to a different server: at-least-once, in order; the receiving application sees the
 //    sequence number (received_message::seq) and can drop duplicates.
 //  * A full resend buffer makes async_send wait (back-pressure); nothing is dropped.
+//  * Over WebSocket (RFC 6455 has no ACKs) a message counts as delivered once it was written
+//    to the transport: what a dead peer's kernel took before the verdict is not re-sent;
+//    what was not yet written is, to the next endpoint.
 // Server -> client messages are delivered in order per connection; across a reconnect, messages
 // the server sent but the client did not receive are not re-sent (the server side keeps no
 // resend buffer).
@@ -89,8 +97,12 @@ public:
     }
 
     // Flushes the current session, closes it and ends async_run with error::session_closed.
-    // Messages still unacknowledged stay readable through unacked_messages().
+    // A connection attempt in progress (resolve, connect, TLS or WebSocket handshake) is
+    // abandoned at once rather than after its timeout. Messages still unacknowledged stay
+    // readable through unacked_messages().
     void close();
+    // Ends the current session or connection attempt at once (no flush); async_run completes
+    // with operation_aborted.
     void cancel();
 
     client_stats stats() const;

@@ -1,6 +1,8 @@
 // End-to-end tests of the `heartbeat` binary: real child processes, real sockets, real signals.
 // Every wait is bounded and every child is killed (by its PID) and reaped, so a broken tool
 // fails the test instead of hanging it.
+#include "test_support.hpp" // make_self_signed_certificate, temp_dir (wss:// test)
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -502,6 +504,12 @@ TEST(CliProcess, BadArgumentsExitTwoNamingTheArgument) {
         {{"watch", "ws://127.0.0.1:99999/"}, "ENDPOINT"},
         {{"watch", "127.0.0.1:1", "wss://127.0.0.1:0/"}, "ENDPOINT"},
         {{"watch", "ws://[::1/"}, "ENDPOINT"},
+        {{"serve", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "--tls-cert"},
+        {{"serve", "--protocol", "ws", "--tls-key", "k.pem"}, "--tls-key"},
+        {{"serve", "--protocol", "ws", "--tls-cert", "/nonexistent", "--tls-key", "/x"},
+         "--tls-cert"},
+        {{"watch", "wss://127.0.0.1:1/", "--ca-file", "/nonexistent"}, "--ca-file"},
+        {{"watch", "wss://127.0.0.1:1/", "--ca-file", "/x", "--insecure"}, "--insecure"},
     };
     for (const auto& [args, named] : cases) {
         std::string cmd;
@@ -546,8 +554,9 @@ TEST(CliProcess, HelpExitsZeroAndDocumentsEveryEvent) {
 
     const auto serve_help = help_of({"serve", "--help"});
     for (const std::string s :
-         {"--listen", "--protocol", "native|ws", "ws://", "--interval", "--timeout", "--misses",
-          "--min-interval", "--json", "t_ms", "address", "peer", "reason", "missed", "silent_ms"})
+         {"--listen", "--protocol", "native|ws", "ws://", "--tls-cert", "--tls-key", "wss://",
+          "--interval", "--timeout", "--misses", "--min-interval", "--json", "t_ms", "address",
+          "peer", "reason", "missed", "silent_ms"})
         EXPECT_NE(serve_help.find(s), std::string::npos) << s;
     for (const auto& e : serve_events)
         EXPECT_NE(serve_help.find(e), std::string::npos) << e;
@@ -956,4 +965,64 @@ TEST(CliProcess, WatchFailsOverFromWebSocketToNativeAndBack) {
     backup.process->signal(SIGTERM);
     EXPECT_EQ(primary.process->wait_exit(10s), std::optional<int>(0));
     EXPECT_EQ(backup.process->wait_exit(10s), std::optional<int>(0));
+}
+
+// serve --protocol ws --tls-cert/--tls-key serves wss://; watch verifies the certificate: with
+// --ca-file it trusts it, by default (system store) it does not, with --insecure it does not ask.
+TEST(CliProcess, WssServeAndWatchVerifyTheCertificate) {
+    heartbeat::test::temp_dir dir;
+    const auto pem = heartbeat::test::make_self_signed_certificate("localhost");
+    const std::string cert = (dir.path() / "cert.pem").string();
+    const std::string key = (dir.path() / "key.pem").string();
+    {
+        std::FILE* f = std::fopen(cert.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs(pem.certificate.c_str(), f);
+        std::fclose(f);
+        f = std::fopen(key.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs(pem.private_key.c_str(), f);
+        std::fclose(f);
+    }
+    const std::vector<std::string> hb = {"--interval", "200ms", "--timeout", "500ms"};
+    std::vector<std::string> serve_extra = {"--protocol", "ws",        "--tls-cert",
+                                            cert,         "--tls-key", key};
+    serve_extra.insert(serve_extra.end(), hb.begin(), hb.end());
+    auto serve = start_serve(serve_extra);
+    ASSERT_FALSE(serve.endpoint.empty()) << serve.process->read_stderr(1s);
+    const std::string endpoint = "wss://localhost:" + port_of(serve.endpoint) + "/";
+
+    std::vector<std::string> trusted = {"watch", endpoint, "--json", "--ca-file", cert};
+    trusted.insert(trusted.end(), hb.begin(), hb.end());
+    child_process watch(trusted);
+    const auto connected = next_event(watch, "connected", 10s);
+    ASSERT_TRUE(connected) << watch.read_stderr(1s);
+    EXPECT_EQ(connected->str("endpoint"), endpoint);
+    const auto rtt = next_event(watch, "rtt", 10s);
+    ASSERT_TRUE(rtt);
+    EXPECT_GT(rtt->num("rtt_us").value_or(0), 0);
+    watch.signal(SIGTERM);
+    EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(0));
+
+    child_process untrusted({"watch", endpoint, "--json", "--give-up-after", "300ms",
+                             "--backoff-initial", "50ms", "--backoff-max", "100ms"});
+    std::vector<std::string> before;
+    const auto refused = next_event(untrusted, "closed", 10s, &before);
+    ASSERT_TRUE(refused);
+    EXPECT_TRUE(before.empty()) << "first event: " << before.front();
+    EXPECT_EQ(refused->str("reason"), "system_error");
+    EXPECT_NE(refused->str("detail").find("certificate verify failed"), std::string::npos)
+        << refused->str("detail");
+    EXPECT_TRUE(next_event(untrusted, "gave_up", 10s));
+    EXPECT_EQ(untrusted.wait_exit(10s), std::optional<int>(1));
+
+    std::vector<std::string> insecure = {"watch", endpoint, "--json", "--insecure"};
+    insecure.insert(insecure.end(), hb.begin(), hb.end());
+    child_process anyway(insecure);
+    ASSERT_TRUE(next_event(anyway, "connected", 10s)) << anyway.read_stderr(1s);
+    anyway.signal(SIGTERM);
+    EXPECT_EQ(anyway.wait_exit(10s), std::optional<int>(0));
+
+    serve.process->signal(SIGTERM);
+    EXPECT_EQ(serve.process->wait_exit(10s), std::optional<int>(0));
 }

@@ -25,11 +25,8 @@ public:
         state_->socket = &socket;
         timer_.expires_after(limit);
         timer_.async_wait([s = state_](boost::system::error_code ec) {
-            if (ec || !s->socket)
-                return;
-            s->expired = true;
-            boost::system::error_code ignored;
-            s->socket->close(ignored);
+            if (!ec)
+                s->expire();
         });
     }
     ~handshake_deadline() { finish(); }
@@ -46,6 +43,8 @@ public:
         state_->socket = nullptr;
         timer_.cancel();
     }
+    // Ends the handshake now, as if the deadline had passed (an aborted connection attempt).
+    void expire_now() { state_->expire(); }
     // True when the deadline passed (and closed the socket).
     bool expired() const noexcept { return state_->expired; }
 
@@ -53,6 +52,13 @@ private:
     struct state {
         boost::asio::ip::tcp::socket* socket = nullptr;
         bool expired = false;
+        void expire() {
+            if (!socket)
+                return;
+            expired = true;
+            boost::system::error_code ignored;
+            socket->close(ignored);
+        }
     };
     boost::asio::steady_timer timer_;
     std::shared_ptr<state> state_;

@@ -46,6 +46,32 @@ struct connect_options {
 
 using connect_result = std::pair<boost::system::error_code, std::shared_ptr<supervised_session>>;
 
+// Lets the supervisor stop a connection attempt in progress (client::close(), cancel()) at once
+// instead of after its resolve, connect or handshake timeout. Used on the strand only.
+class connect_attempt {
+public:
+    // Whatever the attempt awaits fails now; it then completes with operation_aborted.
+    void abort() {
+        aborted_ = true;
+        if (hook_)
+            hook_();
+    }
+    bool aborted() const noexcept { return aborted_; }
+
+    // While set, abort() calls `hook` (it cancels the resolver's wait, closes the socket...).
+    // The attempt clears it before what the hook touches goes away.
+    void set_abort_hook(std::function<void()> hook) {
+        hook_ = std::move(hook);
+        if (aborted_ && hook_)
+            hook_();
+    }
+    void clear_abort_hook() { hook_ = nullptr; }
+
+private:
+    bool aborted_ = false;
+    std::function<void()> hook_;
+};
+
 // Resolves (each attempt, with a timeout), connects (with a timeout) and performs the handshake
 // the endpoint's scheme calls for before returning the session, not yet running:
 //   native - none here: the session exchanges HELLO itself (bounded by
@@ -56,16 +82,18 @@ using connect_result = std::pair<boost::system::error_code, std::shared_ptr<supe
 //            config.handshake_timeout.
 // Errors: the resolver's or the socket's, error::connect_timeout, error::handshake_timeout,
 // a TLS error (boost::asio::ssl::error category, e.g. a certificate that fails verification),
-// or a Beast WebSocket error (e.g. websocket::error::upgrade_declined when the server answers
-// the upgrade with anything but 101).
-boost::asio::awaitable<connect_result> connect_supervised(boost::asio::any_io_executor strand,
-                                                          const endpoint& ep,
-                                                          const session_config& config,
-                                                          session_callbacks callbacks,
-                                                          const connect_options& options);
+// a Beast WebSocket error (e.g. websocket::error::upgrade_declined when the server answers
+// the upgrade with anything but 101), or operation_aborted after `attempt->abort()`.
+// `attempt` may be null.
+boost::asio::awaitable<connect_result>
+connect_supervised(boost::asio::any_io_executor strand, const endpoint& ep,
+                   const session_config& config, session_callbacks callbacks,
+                   const connect_options& options,
+                   std::shared_ptr<connect_attempt> attempt = nullptr);
 
 // Resolve + TCP connect only.
 boost::asio::awaitable<std::pair<boost::system::error_code, boost::asio::ip::tcp::socket>>
-connect_tcp(boost::asio::any_io_executor strand, const endpoint& ep, connect_limits limits);
+connect_tcp(boost::asio::any_io_executor strand, const endpoint& ep, connect_limits limits,
+            std::shared_ptr<connect_attempt> attempt = nullptr);
 
 } // namespace heartbeat::detail
