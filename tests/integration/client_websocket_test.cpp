@@ -2,7 +2,8 @@
 //   * two Node `ws` echo servers (tests/interop/ws_echo_server.js) as child processes, the
 //     primary frozen with SIGSTOP: verdict, failover, messages keep being echoed by the backup;
 //   * our own websocket_server as a ws:// primary, frozen and thawed, with a native backup in
-//     the same failover list: failover to native, failback to ws after healthy probes;
+//     the same failover list: failover to native, failback to ws after healthy probes; and
+//     shut down and restarted on its port, with a Node ws backup;
 //   * our own websocket_server over TLS as a wss:// endpoint: certificate verification (on by
 //     default, against the endpoint's host), SNI, and verification switched off;
 //   * a server that accepts TCP and never answers: the upgrade (and the TLS handshake under it)
@@ -355,6 +356,85 @@ TEST(ClientWebSocket, FailsBackToAThawedWebSocketPrimaryFromANativeBackup) {
     EXPECT_EQ(run.reason, error::session_closed) << run.reason.message();
     EXPECT_EQ(c.stats().failbacks, 1u);
     primary->close();
+}
+
+// A ws:// primary that shuts down (close frames to its peers) and comes back on the same port,
+// and a Node ws backup: probes of the primary fail while it is down (connection refused) and
+// succeed once it is back; the client then fails back.
+TEST(ClientWebSocket, FailsBackToARestartedWebSocketPrimaryFromANodeBackup) {
+    SKIP_WITHOUT_NODE();
+    wt::child_process node_backup;
+    const unsigned short backup_port = start_node_server(node_backup);
+    ASSERT_NE(backup_port, 0) << "ws_echo_server.js did not start";
+    websocket_server_config wcfg;
+    wcfg.session = wt::fast_ws_config(200ms, 200ms, 3);
+    auto primary_io = std::make_unique<wt::io_thread>();
+    auto primary = std::make_unique<websocket_server>(primary_io->context(), wt::loopback(), wcfg);
+    primary->async_run(asio::detached);
+    const unsigned short primary_port = primary->local_endpoint().port();
+    const std::string p = ws_uri(primary_port), b = ws_uri(backup_port);
+
+    asio::io_context ioc;
+    client_config cfg = fast_client_config();
+    cfg.endpoints.failback = true;
+    cfg.endpoints.healthy_probes = 3;
+    cfg.endpoints.min_dwell = 500ms;
+    cfg.probe_interval = 200ms;
+    cfg.probe_timeout = 300ms;
+    cs::event_log log;
+    client c(ioc.get_executor(), {parsed(p), parsed(b)}, cfg, log.callback());
+    run_state run;
+    start(c, run);
+    ASSERT_TRUE(wt::run_until(
+        ioc, [&] { return count_events(log, client_event_kind::rtt, p) >= 1; }, 10s))
+        << log.describe();
+
+    // Shut down: the server closes every session (close frame 1000), then is gone.
+    primary->close();
+    ASSERT_TRUE(wt::run_until(
+        ioc, [&] { return count_events(log, client_event_kind::rtt, b) >= 1; }, 10s))
+        << "no session on the Node backup:\n"
+        << log.describe();
+    const auto closed = find_event(log, client_event_kind::closed, p);
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->event.reason, error::peer_closed) << closed->event.reason.message();
+    primary.reset();
+    primary_io.reset();
+    const std::size_t while_down = log.size();
+    wt::run_until(
+        ioc, [] { return false; }, 1s);
+    EXPECT_FALSE(find_event(log, client_event_kind::failback, {}, while_down))
+        << log.describe(while_down);
+
+    // Back on the same port.
+    primary_io = std::make_unique<wt::io_thread>();
+    primary =
+        std::make_unique<websocket_server>(primary_io->context(), wt::loopback(primary_port), wcfg);
+    primary->async_run(asio::detached);
+    const time_point restarted_at = clock::now();
+    const std::size_t mark = log.size();
+    ASSERT_TRUE(wt::run_until(
+        ioc, [&] { return find_event(log, client_event_kind::failback, {}, mark).has_value(); },
+        15s))
+        << log.describe(mark);
+    const auto failback = *find_event(log, client_event_kind::failback, {}, mark);
+    EXPECT_EQ(failback.event.from, b);
+    EXPECT_EQ(failback.event.to, p);
+    ASSERT_TRUE(wt::run_until(
+        ioc, [&] { return count_events(log, client_event_kind::rtt, p, mark) >= 1; }, 10s))
+        << log.describe(mark);
+    std::printf("[ measured ] ws failback after a restart: %.1f ms after the server was back\n",
+                ms(failback.at - restarted_at));
+    // The Node backup saw the drained session close normally (1000).
+    EXPECT_TRUE(node_backup.read_until(
+        [](const std::string& l) { return l.rfind("close 1 1000", 0) == 0; }, 5s));
+
+    c.close();
+    ASSERT_TRUE(wt::run_until(
+        ioc, [&] { return run.done; }, 10s));
+    EXPECT_EQ(run.reason, error::session_closed) << run.reason.message();
+    primary->close();
+    node_backup.kill_and_reap();
 }
 
 // ---- wss:// against our TLS websocket_server --------------------------------------------------
