@@ -5,10 +5,17 @@
 // handler bound to another executor always runs on that executor.
 #include "websocket_test_support.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
 
 using namespace heartbeat;
 using namespace heartbeat::wstest;
@@ -274,4 +281,105 @@ TEST(WebSocketCompletion, HandlersBoundToAnotherExecutorRunThere) {
     p.client->close();
     EXPECT_TRUE(run_until(
         p.ioc, [&] { return run_done; }, 5s));
+}
+
+// The shortcuts (no dispatch when already on the executor, the writer resumed inside
+// async_send, handlers invoked from the run loop) on a strand of an io_context run by two
+// threads, with sends also started from a thread that runs no handlers at all.
+TEST(WebSocketCompletion, EchoOnStrandsWithTwoThreadsKeepsOrder) {
+    asio::io_context ioc(2);
+    tcp::acceptor acceptor(ioc, loopback());
+    websocket::stream<tcp::socket> a(tcp::socket(asio::make_strand(ioc)));
+    websocket::stream<tcp::socket> b(tcp::socket(asio::make_strand(ioc)));
+    b.next_layer().connect(acceptor.local_endpoint());
+    acceptor.accept(a.next_layer());
+    std::atomic<bool> accepted{false}, handshaken{false};
+    a.async_accept([&](boost::system::error_code ec) { accepted = !ec; });
+    b.async_handshake("127.0.0.1", "/", [&](boost::system::error_code ec) { handshaken = !ec; });
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return accepted && handshaken; }, 5s));
+    ws_session peer(std::move(a), fast_ws_config(100ms, 1000ms, 3));
+    ws_session client(std::move(b), fast_ws_config(100ms, 1000ms, 3));
+    std::atomic<bool> peer_ended{false}, client_ended{false};
+    peer.async_run([&](boost::system::error_code) { peer_ended = true; });
+    client.async_run([&](boost::system::error_code) { client_ended = true; });
+
+    // The peer echoes on its strand.
+    asio::co_spawn(
+        peer.get_executor(),
+        [&]() -> asio::awaitable<void> {
+            for (;;) {
+                auto [ec, m] = co_await peer.async_receive(asio::as_tuple(asio::use_awaitable));
+                if (ec)
+                    co_return;
+                co_await peer.async_send(std::move(m.payload), asio::as_tuple(asio::use_awaitable));
+            }
+        },
+        asio::detached);
+
+    // Round trips from a coroutine on the client's strand, interleaved with sends started
+    // from the test's own thread: every echo must come back whole and in its sender's order.
+    constexpr int kTrips = 2000, kForeign = 200;
+    std::atomic<int> trips_done{0}, foreign_sent{0}, foreign_echoed{0}, disorder{0};
+    std::atomic<bool> wrong_thread{false};
+    asio::co_spawn(
+        client.get_executor(),
+        [&]() -> asio::awaitable<void> {
+            int next_trip = 0, next_foreign = 0;
+            while (trips_done < kTrips || foreign_echoed < kForeign) {
+                if (trips_done < kTrips) {
+                    auto [sec] = co_await client.async_send("t" + std::to_string(next_trip),
+                                                            asio::as_tuple(asio::use_awaitable));
+                    if (sec)
+                        co_return;
+                }
+                // Take echoes until our own comes back; foreign ones may arrive in between.
+                for (;;) {
+                    auto [ec, m] =
+                        co_await client.async_receive(asio::as_tuple(asio::use_awaitable));
+                    if (ec)
+                        co_return;
+                    if (!client.get_executor()
+                             .target<asio::strand<asio::io_context::executor_type>>()
+                             ->running_in_this_thread())
+                        wrong_thread = true;
+                    if (m.payload[0] == 'f') {
+                        if (m.payload != "f" + std::to_string(next_foreign++))
+                            ++disorder;
+                        ++foreign_echoed;
+                        if (trips_done >= kTrips)
+                            break;
+                        continue;
+                    }
+                    if (m.payload != "t" + std::to_string(next_trip++))
+                        ++disorder;
+                    ++trips_done;
+                    break;
+                }
+            }
+            client.close();
+        },
+        asio::detached);
+
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 2; ++i)
+        threads.emplace_back([&] { ioc.run_for(30s); });
+    for (int i = 0; i < kForeign; ++i) {
+        client.async_send("f" + std::to_string(i), [&](boost::system::error_code ec) {
+            if (!ec)
+                ++foreign_sent;
+        });
+        if (i % 16 == 0)
+            std::this_thread::sleep_for(1ms);
+    }
+    const bool ended = wait_until([&] { return client_ended && peer_ended; }, 25s);
+    ioc.stop();
+    for (auto& t : threads)
+        t.join();
+    ASSERT_TRUE(ended) << "trips " << trips_done << ", foreign echoed " << foreign_echoed;
+    EXPECT_EQ(trips_done, kTrips);
+    EXPECT_EQ(foreign_sent, kForeign);
+    EXPECT_EQ(foreign_echoed, kForeign);
+    EXPECT_EQ(disorder, 0);
+    EXPECT_FALSE(wrong_thread);
 }
