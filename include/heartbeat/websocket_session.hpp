@@ -52,6 +52,12 @@
 //
 // Threading: every member function may be called from any thread; work is dispatched to the
 // stream's executor. On a multi-threaded io_context give the stream a strand executor.
+// Completions: never inline. A send or receive whose handler's associated executor is the
+// stream's is completed straight from the run loop (inside the write or read completion that
+// finished it, so without another trip through the scheduler); any other handler is posted
+// and runs on its own executor. An exception thrown by a handler leaves io_context::run().
+// async_send called on the stream's executor writes the message's first frame before it
+// returns when nothing else is being written.
 //
 // Lifetime: the session must outlive its async_run operation; async_send / async_receive /
 // async_wait_event complete (with the reason the session ended) before async_run does.

@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -278,6 +279,46 @@ TEST(WebSocketCompletion, HandlersBoundToAnotherExecutorRunThere) {
     }
     EXPECT_EQ(sends_on_strand, kMessages);
     EXPECT_EQ(receives_on_strand, kMessages);
+    p.client->close();
+    EXPECT_TRUE(run_until(
+        p.ioc, [&] { return run_done; }, 5s));
+}
+
+// A handler that throws, invoked straight from the run loop: the exception leaves
+// io_context::run() as from a posted handler, and the session carries on.
+TEST(WebSocketCompletion, AHandlerThatThrowsLeavesRunAndTheSessionCarriesOn) {
+    ws_session_pair p;
+    p.echo_forever();
+    bool run_done = false;
+    p.client->async_run([&](boost::system::error_code) { run_done = true; });
+    p.client->async_receive([](boost::system::error_code ec, websocket_message) {
+        if (!ec)
+            throw std::runtime_error("application handler failed");
+    });
+    p.client->async_send("first", asio::detached);
+    bool thrown = false;
+    const auto end = std::chrono::steady_clock::now() + 5s;
+    while (!thrown && std::chrono::steady_clock::now() < end) {
+        try {
+            p.ioc.run_for(5ms);
+            if (p.ioc.stopped())
+                p.ioc.restart();
+        } catch (const std::runtime_error& e) {
+            thrown = std::string(e.what()) == "application handler failed";
+        }
+    }
+    ASSERT_TRUE(thrown) << "the handler's exception did not leave io_context::run()";
+    if (p.ioc.stopped())
+        p.ioc.restart();
+    std::string second;
+    p.client->async_receive(
+        [&](boost::system::error_code, websocket_message m) { second = std::move(m.payload); });
+    p.client->async_send("second", asio::detached);
+    ASSERT_TRUE(run_until(
+        p.ioc, [&] { return !second.empty(); }, 5s));
+    EXPECT_EQ(second, "second");
+    EXPECT_EQ(p.client->stats().state, peer_state::alive);
+    EXPECT_FALSE(run_done);
     p.client->close();
     EXPECT_TRUE(run_until(
         p.ioc, [&] { return run_done; }, 5s));

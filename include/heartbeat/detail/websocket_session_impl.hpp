@@ -226,7 +226,14 @@ struct websocket_session<NextLayer>::run_loops {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         if (slot.is_connected())
             slot.clear();
-        std::move(handler)(std::forward<Args>(args)...);
+        try {
+            std::move(handler)(std::forward<Args>(args)...);
+        } catch (...) {
+            // The application's exception is not the run loop's: let it leave io_context::run()
+            // as it would from a posted handler, and carry on.
+            boost::asio::post(exec,
+                              [ep = std::current_exception()] { std::rethrow_exception(ep); });
+        }
     }
 
     void wake_pinger() {
