@@ -52,6 +52,12 @@
 //
 // Threading: every member function may be called from any thread; work is dispatched to the
 // stream's executor. On a multi-threaded io_context give the stream a strand executor.
+// Completions: never inline. A send or receive whose handler's associated executor is the
+// stream's is completed straight from the run loop (inside the write or read completion that
+// finished it, so without another trip through the scheduler); any other handler is posted
+// and runs on its own executor. An exception thrown by a handler leaves io_context::run().
+// async_send called on the stream's executor writes the message's first frame before it
+// returns when nothing else is being written.
 //
 // Lifetime: the session must outlive its async_run operation; async_send / async_receive /
 // async_wait_event complete (with the reason the session ended) before async_run does.
@@ -64,6 +70,7 @@
 #include <heartbeat/session_events.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -208,7 +215,8 @@ public:
                     CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
             [this, kind](auto handler, std::string msg) {
-                start_send(std::move(msg), kind, send_handler(std::move(handler)));
+                const bool direct = runs_on_our_executor(handler);
+                start_send(std::move(msg), kind, send_handler(std::move(handler)), direct);
             },
             token, std::move(message));
     }
@@ -227,7 +235,11 @@ public:
     auto async_receive(CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken,
                                            void(boost::system::error_code, websocket_message)>(
-            [this](auto handler) { start_receive(receive_handler(std::move(handler))); }, token);
+            [this](auto handler) {
+                const bool direct = runs_on_our_executor(handler);
+                start_receive(receive_handler(std::move(handler)), direct);
+            },
+            token);
     }
 
     // Next session event (state change, RTT sample, verdict, local stall, ended), in order.
@@ -261,8 +273,23 @@ private:
     struct run_loops;
 
     void start_run(run_handler handler);
-    void start_send(std::string message, websocket_message_kind kind, send_handler handler);
-    void start_receive(receive_handler handler);
+    // `direct`: the handler would run on our executor anyway (see runs_on_our_executor), so
+    // the run loop may invoke it directly when it completes the operation from inside another
+    // operation's completion, instead of a trip through the scheduler.
+    void start_send(std::string message, websocket_message_kind kind, send_handler handler,
+                    bool direct);
+    void start_receive(receive_handler handler, bool direct);
+
+    // Decided on the concrete handler type, before type erasure: asking an
+    // any_completion_handler for its executor builds a type-erased executor every time.
+    template <class Handler>
+    bool runs_on_our_executor(const Handler& handler) const {
+        auto ex = boost::asio::get_associated_executor(handler, executor_);
+        if constexpr (std::is_same_v<decltype(ex), executor_type>)
+            return ex == executor_;
+        else
+            return false;
+    }
     void start_wait_event(event_handler handler);
 
     std::unique_ptr<stream_type> ws_;

@@ -17,8 +17,10 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/websocket/error.hpp>
@@ -26,11 +28,57 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <array>
+#include <atomic>
 #include <deque>
 #include <string_view>
 #include <utility>
 
 namespace heartbeat {
+namespace detail {
+
+// Whether the calling thread is running handlers of `ex` (then asio::dispatch would run a
+// function inline anyway). Answers for the stock executors; false (so: dispatch) otherwise.
+template <class Executor>
+bool running_in_this_thread(const Executor& ex) noexcept {
+    if constexpr (requires { ex.running_in_this_thread(); }) {
+        return ex.running_in_this_thread();
+    } else if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
+        using io_executor = boost::asio::io_context::executor_type;
+        if (const auto* io = ex.template target<io_executor>())
+            return io->running_in_this_thread();
+        if (const auto* st = ex.template target<boost::asio::strand<io_executor>>())
+            return st->running_in_this_thread();
+        return false;
+    } else {
+        return false;
+    }
+}
+
+// The shared stats have a single writer, the session's executor (strand): other threads only
+// read them. A relaxed load and store then is a correct increment and, unlike fetch_add, no
+// locked instruction (a full barrier on x86) several times per message.
+template <class T, class N>
+void counter_add(std::atomic<T>& counter, N n) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + static_cast<T>(n),
+                  std::memory_order_relaxed);
+}
+template <class T, class N>
+void counter_sub(std::atomic<T>& counter, N n) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) - static_cast<T>(n),
+                  std::memory_order_relaxed);
+}
+
+// Runs `f` on `ex`: at once when already there (what dispatch would do, without moving `f`
+// through a type-erased executor), else through dispatch.
+template <class Executor, class F>
+void run_on(const Executor& ex, F&& f) {
+    if (running_in_this_thread(ex))
+        std::forward<F>(f)();
+    else
+        boost::asio::dispatch(ex, std::forward<F>(f));
+}
+
+} // namespace detail
 
 // All mutable state of a running websocket session; touched only on the stream's executor.
 template <class NextLayer>
@@ -45,6 +93,7 @@ struct websocket_session<NextLayer>::run_loops {
         std::uint64_t id = 0;
         bool withdrawn = false; // cancelled before its first frame; skipped by the writer
         bool text = false;
+        bool direct = false; // the handler runs on our executor
     };
     struct heartbeat_message { // application-level heartbeat (text data message)
         std::string text;
@@ -56,16 +105,19 @@ struct websocket_session<NextLayer>::run_loops {
     };
     static constexpr std::size_t sent_ring_size = 64;
 
+    // The writer parks on its own continuation (an awaitable handler of this concrete type, so
+    // parking allocates nothing); waking it resumes or posts that continuation.
+    using park_handler =
+        typename boost::asio::async_result<boost::asio::use_awaitable_t<>, void()>::handler_type;
+
     explicit run_loops(websocket_session& s)
-        : self(s), ws(*s.ws_), exec(s.executor_), heartbeat_timer(exec), writer_wake(exec),
-          pinger_wake(exec), reader_resume(exec), notify_timer(exec), monitor(s.config_.heartbeat) {
-    }
+        : self(s), ws(*s.ws_), exec(s.executor_), heartbeat_timer(exec), pinger_wake(exec),
+          reader_resume(exec), notify_timer(exec), monitor(s.config_.heartbeat) {}
 
     websocket_session& self;
     stream_type& ws;
     executor_type exec;
     timer_type heartbeat_timer; // armed for monitor.next_deadline()
-    timer_type writer_wake;     // the writer sleeps on it when it has nothing to write
     timer_type pinger_wake;     // the pinger sleeps on it when no ping is queued
     timer_type reader_resume;   // the reader sleeps on it while the receive buffer is full
     timer_type notify_timer;    // run() sleeps on it while ending; cancelled on every change
@@ -73,8 +125,9 @@ struct websocket_session<NextLayer>::run_loops {
 
     bool run_started = false;
     bool ended = false;
-    bool closing = false; // close() called: flush, then close frame 1000
-    bool writer_sleeping = false;
+    bool closing = false;                      // close() called: flush, then close frame 1000
+    std::optional<park_handler> writer_parked; // the writer, when it has nothing to write
+    bool notify_waiting = false;               // run() sleeps on notify_timer
     bool pinger_sleeping = false;
     bool reader_paused = false;
     bool write_in_flight = false; // an async_write / async_write_some of ours is pending
@@ -90,6 +143,10 @@ struct websocket_session<NextLayer>::run_loops {
 
     // Outgoing.
     std::deque<outgoing_message> send_queue;
+    // A sent payload's buffer, kept for the next inbound message (an echo then allocates
+    // nothing per message); only small ones, so an idle session holds little.
+    static constexpr std::size_t spare_capacity_max = 1024;
+    std::string spare_payload;
     std::uint64_t next_message_id = 1;
     std::deque<heartbeat_message> heartbeat_out;
     std::deque<sent_ping> pings_queued;
@@ -103,6 +160,7 @@ struct websocket_session<NextLayer>::run_loops {
     std::uint64_t next_in_seq = 1;
 
     std::optional<receive_handler> pending_receive;
+    bool pending_receive_direct = false; // its handler runs on our executor
     std::optional<event_handler> pending_event;
     std::deque<session_event> events;
     bool ended_event_taken = false;
@@ -112,7 +170,10 @@ struct websocket_session<NextLayer>::run_loops {
 
     auto& socket() { return boost::beast::get_lowest_layer(ws); }
 
-    void notify() { notify_timer.cancel(); }
+    void notify() {
+        if (notify_waiting)
+            notify_timer.cancel();
+    }
 
     void stop(error_code ec) {
         if (!stop_reason)
@@ -126,10 +187,52 @@ struct websocket_session<NextLayer>::run_loops {
         notify();
     }
 
+    // Through the scheduler: for callers inside Beast's control callback, cancellation
+    // handlers and stop(), where the writer must not start a write on their stack.
     void wake_writer() {
-        if (writer_sleeping) {
-            writer_sleeping = false;
-            writer_wake.cancel();
+        if (!writer_parked)
+            return;
+        auto h = std::move(*writer_parked);
+        writer_parked.reset();
+        boost::asio::post(exec, std::move(h));
+    }
+
+    // At once, on the caller's stack: async_send's initiation (always on our executor), so the
+    // message's first frame is written before async_send returns, without a scheduler trip.
+    void wake_writer_now() {
+        if (!writer_parked)
+            return;
+        auto h = std::move(*writer_parked);
+        writer_parked.reset();
+        std::move(h)();
+    }
+
+    auto park_writer() {
+        return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
+            [this](park_handler h) { writer_parked.emplace(std::move(h)); },
+            boost::asio::use_awaitable);
+    }
+
+    // Completes a stored handler from inside another operation's completion (never from its
+    // own initiating function, so "never inline" holds): directly when it runs on our
+    // executor anyway, else through the scheduler.
+    template <class Handler, class... Args>
+    void complete_from_run_loop(Handler&& handler, bool direct, Args&&... args) {
+        if (!direct) {
+            detail::complete_later(std::forward<Handler>(handler), exec,
+                                   std::forward<Args>(args)...);
+            return;
+        }
+        auto slot = boost::asio::get_associated_cancellation_slot(handler);
+        if (slot.is_connected())
+            slot.clear();
+        try {
+            std::move(handler)(std::forward<Args>(args)...);
+        } catch (...) {
+            // The application's exception is not the run loop's: let it leave io_context::run()
+            // as it would from a posted handler, and carry on.
+            boost::asio::post(exec,
+                              [ep = std::current_exception()] { std::rethrow_exception(ep); });
         }
     }
 
@@ -153,7 +256,7 @@ struct websocket_session<NextLayer>::run_loops {
             return;
         if (events.size() >= self.config_.event_queue_capacity) {
             events.pop_front();
-            self.shared_->events_dropped.fetch_add(1, std::memory_order_relaxed);
+            detail::counter_add(self.shared_->events_dropped, 1);
         }
         events.push_back(std::move(e));
     }
@@ -275,7 +378,7 @@ struct websocket_session<NextLayer>::run_loops {
         switch (kind) {
         case boost::beast::websocket::frame_type::ping:
             // Beast writes the pong itself once this returns.
-            self.shared_->pings_answered.fetch_add(1, std::memory_order_relaxed);
+            detail::counter_add(self.shared_->pings_answered, 1);
             inbound(now);
             return;
         case boost::beast::websocket::frame_type::pong: {
@@ -293,8 +396,8 @@ struct websocket_session<NextLayer>::run_loops {
         }
     }
 
-    void deliver(std::string payload, bool text) {
-        self.shared_->messages_received.fetch_add(1, std::memory_order_relaxed);
+    void deliver(std::string&& payload, bool text) {
+        detail::counter_add(self.shared_->messages_received, 1);
         websocket_message m{std::move(payload),
                             text ? websocket_message_kind::text : websocket_message_kind::binary,
                             next_in_seq++};
@@ -302,7 +405,8 @@ struct websocket_session<NextLayer>::run_loops {
         if (pending_receive) {
             auto h = std::move(*pending_receive);
             pending_receive.reset();
-            detail::complete_later(std::move(h), exec, error_code{}, std::move(m));
+            complete_from_run_loop(std::move(h), pending_receive_direct, error_code{},
+                                   std::move(m));
             return;
         }
         inbox_bytes += m.payload.size();
@@ -311,14 +415,14 @@ struct websocket_session<NextLayer>::run_loops {
     }
 
     // A whole message arrived: an application-level heartbeat, or the application's.
-    void on_message(std::string payload, bool text, time_point now) {
+    void on_message(std::string&& payload, bool text, time_point now) {
         const auto& app = self.config_.app_heartbeat;
         if (app.enabled && text && payload.size() <= 160) {
             if (auto hb = detail::parse_app_heartbeat(app.key, payload)) {
                 if (take_sent(hb->seq, hb->send_time_us)) {
                     answered(hb->seq, now); // our ping, echoed or answered
                 } else if (hb->ping && !stop_reason) {
-                    self.shared_->pings_answered.fetch_add(1, std::memory_order_relaxed);
+                    detail::counter_add(self.shared_->pings_answered, 1);
                     heartbeat_out.push_back(heartbeat_message{
                         detail::encode_app_heartbeat(app.key, {false, hb->seq, hb->send_time_us}),
                         0});
@@ -353,9 +457,11 @@ struct websocket_session<NextLayer>::run_loops {
                 co_return;
             }
             const time_point now = clock::now();
-            self.shared_->bytes_received.fetch_add(n, std::memory_order_relaxed);
-            self.shared_->frames_received.fetch_add(1, std::memory_order_relaxed);
+            detail::counter_add(self.shared_->bytes_received, n);
+            detail::counter_add(self.shared_->frames_received, 1);
             inbound(now);
+            if (assembling.empty() && spare_payload.capacity() > assembling.capacity())
+                assembling.swap(spare_payload);
             assembling.append(read_buffer.data(), n);
             if (ws.is_message_done()) {
                 std::string whole = std::move(assembling);
@@ -401,7 +507,7 @@ struct websocket_session<NextLayer>::run_loops {
                     write_failed(ec);
                     co_return;
                 }
-                self.shared_->frames_sent.fetch_add(1, std::memory_order_relaxed);
+                detail::counter_add(self.shared_->frames_sent, 1);
                 if (hb.ping_seq != 0 && !stop_reason) {
                     monitor.on_ping_written(hb.ping_seq, clock::now());
                     rearm_if_earlier();
@@ -413,7 +519,7 @@ struct websocket_session<NextLayer>::run_loops {
             if (send_queue.empty()) {
                 if (stop_reason)
                     co_return; // closing and everything flushed
-                co_await sleep_on(writer_wake, writer_sleeping);
+                co_await park_writer();
                 continue;
             }
             auto& m = send_queue.front();
@@ -436,15 +542,19 @@ struct websocket_session<NextLayer>::run_loops {
             }
             auto& written = send_queue.front(); // still the same message: only the writer pops
             written.offset += chunk;
-            self.shared_->bytes_sent.fetch_add(chunk, std::memory_order_relaxed);
-            self.shared_->frames_sent.fetch_add(1, std::memory_order_relaxed);
+            detail::counter_add(self.shared_->bytes_sent, chunk);
+            detail::counter_add(self.shared_->frames_sent, 1);
             if (fin) {
                 outgoing_message done = std::move(written);
                 send_queue.pop_front();
-                self.shared_->queued_send_bytes.fetch_sub(done.payload.size(),
-                                                          std::memory_order_relaxed);
-                self.shared_->messages_sent.fetch_add(1, std::memory_order_relaxed);
-                detail::complete_later(std::move(done.handler), exec, error_code{});
+                detail::counter_sub(self.shared_->queued_send_bytes, done.payload.size());
+                detail::counter_add(self.shared_->messages_sent, 1);
+                if (done.payload.capacity() > spare_payload.capacity() &&
+                    done.payload.capacity() <= spare_capacity_max) {
+                    done.payload.clear();
+                    spare_payload.swap(done.payload);
+                }
+                complete_from_run_loop(std::move(done.handler), done.direct, error_code{});
             }
         }
     }
@@ -505,8 +615,10 @@ struct websocket_session<NextLayer>::run_loops {
         while (!done() && clock::now() < deadline) {
             notify_timer.expires_at(deadline);
             error_code ignored;
+            notify_waiting = true;
             co_await notify_timer.async_wait(
                 boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+            notify_waiting = false;
         }
         co_return done();
     }
@@ -611,7 +723,7 @@ struct websocket_session<NextLayer>::run_loops {
         for (auto& m : send_queue) {
             if (m.withdrawn)
                 continue;
-            self.shared_->queued_send_bytes.fetch_sub(m.payload.size(), std::memory_order_relaxed);
+            detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
             detail::complete_later(std::move(m.handler), exec, reason);
         }
         send_queue.clear();
@@ -684,9 +796,9 @@ void websocket_session<NextLayer>::start_run(run_handler handler) {
 
 template <class NextLayer>
 void websocket_session<NextLayer>::start_send(std::string message, websocket_message_kind kind,
-                                              send_handler handler) {
-    boost::asio::dispatch(executor_, [this, kind, m = std::move(message),
-                                      h = std::move(handler)]() mutable {
+                                              send_handler handler, bool direct) {
+    detail::run_on(executor_, [this, kind, direct, m = std::move(message),
+                               h = std::move(handler)]() mutable {
         if (!loops_) {
             detail::complete_later(std::move(h), executor_,
                                    boost::system::error_code(error::invalid_config));
@@ -712,8 +824,7 @@ void websocket_session<NextLayer>::start_send(std::string message, websocket_mes
                     if (q.withdrawn || q.offset != 0 || loops_->writing_id == id)
                         return;
                     q.withdrawn = true;
-                    shared_->queued_send_bytes.fetch_sub(q.payload.size(),
-                                                         std::memory_order_relaxed);
+                    detail::counter_sub(shared_->queued_send_bytes, q.payload.size());
                     detail::complete_later(
                         std::move(q.handler), executor_,
                         boost::system::error_code(boost::asio::error::operation_aborted));
@@ -721,17 +832,18 @@ void websocket_session<NextLayer>::start_send(std::string message, websocket_mes
                 }
             });
         }
-        shared_->queued_send_bytes.fetch_add(m.size(), std::memory_order_relaxed);
+        detail::counter_add(shared_->queued_send_bytes, m.size());
         // Constructed in place: Boost 1.81's any_completion_handler move *assignment* recurses.
-        l.send_queue.push_back(typename run_loops::outgoing_message{
-            std::move(m), 0, std::move(h), id, false, kind == websocket_message_kind::text});
-        l.wake_writer();
+        l.send_queue.push_back(
+            typename run_loops::outgoing_message{std::move(m), 0, std::move(h), id, false,
+                                                 kind == websocket_message_kind::text, direct});
+        l.wake_writer_now();
     });
 }
 
 template <class NextLayer>
-void websocket_session<NextLayer>::start_receive(receive_handler handler) {
-    boost::asio::dispatch(executor_, [this, h = std::move(handler)]() mutable {
+void websocket_session<NextLayer>::start_receive(receive_handler handler, bool direct) {
+    detail::run_on(executor_, [this, direct, h = std::move(handler)]() mutable {
         if (!loops_) {
             detail::complete_later(std::move(h), executor_,
                                    boost::system::error_code(error::invalid_config),
@@ -760,6 +872,7 @@ void websocket_session<NextLayer>::start_receive(receive_handler handler) {
             detail::complete_later(std::move(h), executor_, l.end_reason, websocket_message{});
             return;
         }
+        l.pending_receive_direct = direct;
         detail::park_cancellable(l.pending_receive, std::move(h), executor_, websocket_message{},
                                  [this] { return &loops_->pending_receive; });
     });
