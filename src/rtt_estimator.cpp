@@ -46,8 +46,8 @@ void rtt_estimator::add_sample(duration rtt) noexcept {
     min_ = std::min(min_, rtt);
     max_ = std::max(max_, rtt);
 
-    std::uint32_t& count = counts_[bucket_of(rtt.count())];
-    if (count == std::numeric_limits<std::uint32_t>::max()) [[unlikely]] {
+    std::uint16_t& count = counts_[bucket_of(rtt.count())];
+    if (count == std::numeric_limits<std::uint16_t>::max()) [[unlikely]] {
         histogram_total_ = 0;
         for (auto& c : counts_) {
             c = c / 2 + (c & 1); // rounding up keeps rare buckets from vanishing

@@ -53,10 +53,10 @@ private:
     duration max_{};
     duration srtt_{};
     duration rttvar_{};
-    // 32-bit counters keep the table at ~4 KB; on the (four-billion-samples) overflow every
-    // counter is halved, which keeps the distribution's shape.
+    // 16-bit counters keep the table at ~1.9 KB (it is per session); when one reaches 65535
+    // every counter is halved, which keeps the distribution's shape and ages old samples.
     std::uint64_t histogram_total_ = 0;
-    std::array<std::uint32_t, bucket_count> counts_{};
+    std::array<std::uint16_t, bucket_count> counts_{};
 };
 
 struct rtt_snapshot {

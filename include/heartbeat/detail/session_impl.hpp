@@ -12,14 +12,17 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/container/deque.hpp>
 
 #include <algorithm>
 #include <array>
@@ -112,14 +115,18 @@ struct basic_session<Stream>::run_loops {
     basic_session& self;
     executor_type exec;
     timer_type heartbeat_timer; // armed for monitor.next_deadline()
-    timer_type wake_timer;      // the writer sleeps on it; cancel() wakes it
+    timer_type wake_timer;      // wakes the parked writer when a lone ACK is due
     timer_type reader_resume;   // the reader sleeps on it while the receive buffer is full
     timer_type close_timer;
     heartbeat_monitor monitor;
 
     bool run_started = false;
     bool ended = false;
-    bool writer_sleeping = false;
+    // The parked writer's continuation; wake_writer() resumes it directly.
+    std::optional<boost::asio::any_completion_handler<void(boost::system::error_code)>>
+        writer_parked;
+    bool ack_timer_armed = false;
+    time_point ack_timer_due{};
     bool reader_paused = false;
     bool closing = false; // close() called: flush then end with session_closed
     bool hello_received = false;
@@ -134,7 +141,7 @@ struct basic_session<Stream>::run_loops {
     std::vector<std::uint8_t> control_writing; // the batch being written
     std::vector<std::uint64_t> pings_queued;   // ping seqs in control_out
     std::vector<std::uint64_t> pings_writing;
-    std::deque<outgoing_message> send_queue;
+    boost::container::deque<outgoing_message> send_queue;
     std::uint64_t next_message_id = 1;
     std::uint64_t ack_sent = 0;
     std::uint64_t ack_due_for = ~std::uint64_t{0}; // ack_sent value when ack_due was set
@@ -144,7 +151,7 @@ struct basic_session<Stream>::run_loops {
     std::vector<std::uint8_t> read_buffer;
     std::size_t read_begin = 0, read_end = 0;
     std::string assembling;
-    std::deque<received_message> inbox;
+    boost::container::deque<received_message> inbox;
     std::size_t inbox_bytes = 0;
     std::uint64_t delivered = 0;   // highest sequence number delivered (cumulative ACK value)
     std::uint64_t next_in_seq = 1; // sequence number of the next complete inbound message
@@ -156,8 +163,9 @@ struct basic_session<Stream>::run_loops {
     unsigned ping_strikes = 0;
 
     std::optional<receive_handler> pending_receive;
+    bool pending_receive_direct = false;
     std::optional<event_handler> pending_event;
-    std::deque<session_event> events;
+    boost::container::deque<session_event> events;
     bool ended_event_taken = false;
     std::optional<run_handler> run_completion;
 
@@ -166,7 +174,7 @@ struct basic_session<Stream>::run_loops {
     void stop(boost::system::error_code ec) {
         if (!stop_reason)
             stop_reason = ec;
-        wake_writer();
+        wake_writer_later(); // stop() runs from cancellation handlers too: no inline resumption
         heartbeat_timer.cancel();
         reader_resume.cancel();
     }
@@ -175,11 +183,59 @@ struct basic_session<Stream>::run_loops {
     // heartbeat keep running, so a peer that stops taking them is still declared dead.
     bool draining() const noexcept { return closing && stop_reason == error::session_closed; }
 
+    // Resumes the parked writer at once, on the caller's stack (we always run on the session's
+    // executor): the frame the caller just queued is written before the caller returns, with no
+    // trip through the scheduler. Callers are async_send's initiation, the reader and the
+    // heartbeat loop; the writer only ever touches the outgoing queues.
     void wake_writer() {
-        if (writer_sleeping) {
-            writer_sleeping = false;
-            wake_timer.cancel();
-        }
+        if (!writer_parked)
+            return;
+        auto h = std::move(*writer_parked);
+        writer_parked.reset();
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected())
+            slot.clear();
+        // The writer's own continuation, whose executor is the one we are running on: resume it
+        // directly rather than through dispatch and a type-erased executor.
+        std::move(h)(boost::system::error_code{});
+    }
+
+    void wake_writer_later() {
+        if (!writer_parked)
+            return;
+        auto h = std::move(*writer_parked);
+        writer_parked.reset();
+        detail::complete_later(std::move(h), exec, boost::system::error_code{});
+    }
+
+    // Suspends the writer until wake_writer(); cancellable (the run loop's parallel group).
+    auto park_writer() {
+        auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+        return boost::asio::async_initiate<decltype(token), void(boost::system::error_code)>(
+            [this](auto handler) {
+                // Type-erase first: any_completion_handler installs its own cancellation state on
+                // the handler's slot, so ours goes on the slot it exposes.
+                writer_parked.emplace(std::move(handler));
+                auto slot = boost::asio::get_associated_cancellation_slot(*writer_parked);
+                if (slot.is_connected())
+                    slot.assign([this](boost::asio::cancellation_type) { wake_writer_later(); });
+            },
+            token);
+    }
+
+    // A pending ACK waits at most ack_delay for a write to ride on; then this wakes the writer.
+    void arm_ack_timer() {
+        if (ack_timer_armed && ack_timer_due <= ack_due)
+            return;
+        ack_timer_armed = true;
+        ack_timer_due = ack_due;
+        wake_timer.expires_at(ack_due);
+        wake_timer.async_wait([this](boost::system::error_code ec) {
+            if (ec)
+                return; // re-armed, or the run ended (run() cancels it before it completes)
+            ack_timer_armed = false;
+            wake_writer();
+        });
     }
 
     void queue_control(const frame& f) {
@@ -273,8 +329,10 @@ struct basic_session<Stream>::run_loops {
     }
 
     void queue_ping(std::uint64_t seq, time_point now) {
-        queue_control(ping_frame{seq, detail::now_us(now)});
+        // Listed first: queue_control may resume the writer at once, and it must know which
+        // pings its batch carries to start their pong deadlines from the write.
         pings_queued.push_back(seq);
+        queue_control(ping_frame{seq, detail::now_us(now)});
     }
 
     void set_interval(duration interval, time_point now) {
@@ -289,37 +347,82 @@ struct basic_session<Stream>::run_loops {
         push_event(std::move(e));
     }
 
+    // A complete inbound message. It is queued; it counts as delivered (claimed in the resume
+    // store, covered by our ACKs) only once the application takes it (take_received): a session
+    // whose application stops taking messages -- a frozen or dying process -- must not
+    // acknowledge them, or the sender would drop from its resend buffer what no application got.
     void deliver(std::string payload) {
         const std::uint64_t seq = next_in_seq++;
-        bool duplicate = seq <= delivered;
-        if (!duplicate && resume_counter) {
-            // Claim the sequence number in the store: servers sharing a store (or a stale
-            // connection of this one, thawed after a freeze) never deliver the same message twice.
-            std::uint64_t seen = resume_counter->load(std::memory_order_relaxed);
-            while (seen < seq &&
-                   !resume_counter->compare_exchange_weak(seen, seq, std::memory_order_relaxed))
-                ;
-            duplicate = seen >= seq;
-        }
-        if (duplicate) {
-            // A message re-sent after a reconnect that this logical session already delivered.
+        if (seq <= delivered) {
+            // Re-sent after a reconnect, and delivered before it (by this logical session).
             self.shared_->duplicates_dropped.fetch_add(1, std::memory_order_relaxed);
             return;
         }
-        delivered = seq;
-        self.shared_->delivered_seq.store(seq, std::memory_order_relaxed);
-        self.shared_->messages_received.fetch_add(1, std::memory_order_relaxed);
-        received_message message{seq, std::move(payload)};
-        if (pending_receive) {
-            auto h = std::move(*pending_receive);
-            pending_receive.reset();
-            detail::complete_later(std::move(h), exec, boost::system::error_code{},
-                                   std::move(message));
-            return;
-        }
-        inbox_bytes += message.payload.size();
-        inbox.push_back(std::move(message));
+        inbox_bytes += payload.size();
+        inbox.push_back(received_message{seq, std::move(payload)});
         self.shared_->queued_receive_bytes.store(inbox_bytes, std::memory_order_relaxed);
+    }
+
+    // Takes the oldest queued message for the application, skipping those that another
+    // connection of this logical session (servers sharing a resume store, or a stale connection
+    // thawed after a freeze) has already handed to its application. False when none is left.
+    bool take_received(received_message& out) {
+        bool taken = false;
+        while (!taken && !inbox.empty()) {
+            received_message m = std::move(inbox.front());
+            inbox.pop_front();
+            inbox_bytes -= m.payload.size();
+            bool duplicate = false;
+            if (resume_counter) {
+                std::uint64_t seen = resume_counter->load(std::memory_order_relaxed);
+                while (seen < m.seq && !resume_counter->compare_exchange_weak(
+                                           seen, m.seq, std::memory_order_relaxed))
+                    ;
+                duplicate = seen >= m.seq;
+            }
+            if (duplicate) {
+                self.shared_->duplicates_dropped.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            delivered = m.seq;
+            self.shared_->delivered_seq.store(m.seq, std::memory_order_relaxed);
+            self.shared_->messages_received.fetch_add(1, std::memory_order_relaxed);
+            out = std::move(m);
+            taken = true;
+        }
+        self.shared_->queued_receive_bytes.store(inbox_bytes, std::memory_order_relaxed);
+        return taken;
+    }
+
+    // Acknowledge in bulk: one ACK per 64 messages taken; otherwise the writer piggybacks it on
+    // the next write, or sends it alone after ack_delay.
+    void schedule_ack(time_point now) {
+        if (!hello_received || ended)
+            return;
+        if (delivered - ack_sent >= 64) {
+            ack_sent = delivered;
+            queue_control(ack_frame{delivered});
+        } else if (delivered != ack_sent && ack_due_for != ack_sent) {
+            ack_due_for = ack_sent;
+            ack_due = now + self.config_.ack_delay;
+            wake_writer();
+        }
+    }
+
+    // Completes a pending receive with the oldest queued message. Called by the reader after
+    // a read completed, so the handler may run at once (see complete_now).
+    void hand_over_received() {
+        if (!pending_receive)
+            return;
+        received_message m;
+        if (!take_received(m))
+            return;
+        auto h = std::move(*pending_receive);
+        pending_receive.reset();
+        if (pending_receive_direct)
+            detail::invoke_now(std::move(h), boost::system::error_code{}, std::move(m));
+        else
+            detail::complete_now(std::move(h), boost::system::error_code{}, std::move(m));
     }
 
     // --- frame handling --------------------------------------------------------------------
@@ -463,11 +566,13 @@ struct basic_session<Stream>::run_loops {
 
     boost::asio::awaitable<boost::system::error_code> reader_loop() {
         const std::size_t max_frame = frame_header_size + self.config_.max_frame_payload;
-        read_buffer.resize(std::min<std::size_t>(4096, max_frame));
+        // Small while idle (most sessions mostly are); a read that fills the free space means
+        // more is waiting, so the buffer doubles then, up to 64 KiB (bigger frames grow it below).
+        read_buffer.resize(std::min<std::size_t>(512, max_frame));
         for (;;) {
             if (stop_reason && !draining())
                 co_return stop_reason;
-            if (read_buffer.size() - read_end < 512 && read_begin > 0) {
+            if (read_buffer.size() - read_end < 256 && read_begin > 0) {
                 std::copy(read_buffer.begin() + read_begin, read_buffer.begin() + read_end,
                           read_buffer.begin());
                 read_end -= read_begin;
@@ -489,8 +594,12 @@ struct basic_session<Stream>::run_loops {
                 }
                 co_return ec;
             }
+            const bool filled = read_end + n == read_buffer.size();
             read_end += n;
             self.shared_->bytes_received.fetch_add(n, std::memory_order_relaxed);
+            if (filled && read_buffer.size() < std::min<std::size_t>(64 * 1024, max_frame))
+                read_buffer.resize(
+                    std::min<std::size_t>({read_buffer.size() * 2, 64 * 1024, max_frame}));
             const time_point now = clock::now();
             bool saw_inbound = false;
             for (;;) {
@@ -524,16 +633,9 @@ struct basic_session<Stream>::run_loops {
                 if (auto err = apply(monitor.on_inbound(now), before, now))
                     co_return err;
             }
-            // Acknowledge in bulk: one ACK per 64 messages; otherwise the writer piggybacks it on
-            // the next write, or sends it alone after ack_delay.
-            if (delivered - ack_sent >= 64) {
-                ack_sent = delivered;
-                queue_control(ack_frame{delivered});
-            } else if (delivered != ack_sent && ack_due_for != ack_sent) {
-                ack_due_for = ack_sent;
-                ack_due = now + self.config_.ack_delay;
-                wake_writer();
-            }
+            // First the application, whose reply (written at once) may carry the ACK.
+            hand_over_received();
+            schedule_ack(now);
             while (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason) {
                 // Back-pressure: stop reading until the application catches up.
                 reader_paused = true;
@@ -601,28 +703,26 @@ struct basic_session<Stream>::run_loops {
             if (buffers.empty()) {
                 if (stop_reason)
                     co_return stop_reason; // closing and everything flushed
-                writer_sleeping = true;
-                // A pending ACK waits at most ack_delay for a write to ride on.
-                const bool ack_pending = delivered != ack_sent;
-                wake_timer.expires_at(ack_pending ? ack_due : time_point::max());
-                boost::system::error_code wait_ec;
-                co_await wake_timer.async_wait(
-                    boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
-                writer_sleeping = false;
+                if (delivered != ack_sent)
+                    arm_ack_timer();
+                co_await park_writer();
                 if (co_await run_loops::cancelled())
                     co_return stop_reason
                         ? stop_reason
                         : boost::system::error_code(boost::asio::error::operation_aborted);
-                if (!wait_ec && delivered != ack_sent) {
-                    ack_sent = delivered;
+                if (delivered != ack_sent && clock::now() >= ack_due) {
+                    ack_sent = delivered; // nothing came to ride on: the ACK goes alone
                     encode_append(ack_frame{delivered}, control_out);
                 }
                 continue;
             }
             in_write = chunk_sizes.size();
             const time_point write_started = pings_writing.empty() ? time_point{} : clock::now();
+            // A span, not the vector: async_write copies its buffer sequence into the operation,
+            // and copying a vector is an allocation per write.
             auto [ec, n] = co_await boost::asio::async_write(
-                self.stream_, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
+                self.stream_, std::span<const boost::asio::const_buffer>(buffers),
+                boost::asio::as_tuple(boost::asio::use_awaitable));
             in_write = 0;
             if (ec) {
                 stream_dirty = true;
@@ -669,12 +769,14 @@ struct basic_session<Stream>::run_loops {
                     break;
             }
             self.shared_->frames_sent.fetch_add(data_frames, std::memory_order_relaxed);
-            complete_front(finished);
+            complete_front(finished, true);
         }
     }
 
     // The first `count` queued messages were written whole (or withdrawn): report them sent.
-    void complete_front(std::size_t count) {
+    // `at_once`: we are in the completion of a successful write, not in async_send, so the
+    // handlers may run now rather than after another trip through the scheduler.
+    void complete_front(std::size_t count, bool at_once = false) {
         for (std::size_t i = 0; i < count && !send_queue.empty(); ++i) {
             auto m = std::move(send_queue.front());
             send_queue.pop_front();
@@ -682,7 +784,12 @@ struct basic_session<Stream>::run_loops {
                 continue;
             self.shared_->queued_send_bytes.fetch_sub(m.payload.size(), std::memory_order_relaxed);
             self.shared_->messages_sent.fetch_add(1, std::memory_order_relaxed);
-            detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
+            if (!at_once)
+                detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
+            else if (m.direct)
+                detail::invoke_now(std::move(m.handler), boost::system::error_code{});
+            else
+                detail::complete_now(std::move(m.handler), boost::system::error_code{});
         }
     }
 
@@ -723,9 +830,29 @@ struct basic_session<Stream>::run_loops {
                                   detail::to_ms32(cfg.max_peer_ping_interval), cfg.session_id, 0,
                                   cfg.first_seq});
         publish_monitor();
-        auto result = co_await (reader_loop() || writer_loop() || heartbeat_loop());
-        boost::system::error_code reason =
-            std::visit([](auto ec) { return boost::system::error_code(ec); }, result);
+        // One parallel group of three (reader || writer || heartbeat nests two groups, each
+        // with its own frames and spawned threads: ~2 KB more per session).
+        namespace exp = boost::asio::experimental;
+        auto [order, ex0, r0, ex1, r1, ex2, r2] =
+            co_await exp::make_parallel_group(
+                boost::asio::co_spawn(exec, reader_loop(), boost::asio::deferred),
+                boost::asio::co_spawn(exec, writer_loop(), boost::asio::deferred),
+                boost::asio::co_spawn(exec, heartbeat_loop(), boost::asio::deferred))
+                .async_wait(exp::wait_for_one_success(), boost::asio::use_awaitable);
+        const std::exception_ptr exs[] = {ex0, ex1, ex2};
+        const boost::system::error_code rs[] = {r0, r1, r2};
+        std::size_t first = order[0];
+        for (const std::size_t i : order) { // as operator||: the first one without an exception
+            if (!exs[i]) {
+                first = i;
+                break;
+            }
+        }
+        if (exs[first])
+            std::rethrow_exception(exs[first]);
+        wake_timer.cancel(); // its callback must not outlive the run
+        ack_timer_armed = false;
+        boost::system::error_code reason = rs[first];
         if (stop_reason)
             reason = stop_reason;
         stop_reason = reason;
@@ -790,10 +917,15 @@ struct basic_session<Stream>::run_loops {
             detail::complete_later(std::move(m.handler), exec, reason);
         }
         send_queue.clear();
-        if (pending_receive && inbox.empty()) {
+        if (pending_receive) {
             auto h = std::move(*pending_receive);
             pending_receive.reset();
-            detail::complete_later(std::move(h), exec, reason, received_message{});
+            // A message parsed in the read that ended the session may not be handed over yet.
+            if (received_message m; take_received(m))
+                detail::complete_later(std::move(h), exec, boost::system::error_code{},
+                                       std::move(m));
+            else
+                detail::complete_later(std::move(h), exec, reason, received_message{});
         }
         {
             std::lock_guard lock(self.shared_->mutex);
@@ -858,9 +990,9 @@ void basic_session<Stream>::start_run(run_handler handler) {
 }
 
 template <class Stream>
-void basic_session<Stream>::start_send(std::string message, send_handler handler) {
+void basic_session<Stream>::start_send(std::string message, send_handler handler, bool direct) {
     boost::asio::dispatch(stream_.get_executor(), [this, m = std::move(message),
-                                                   h = std::move(handler)]() mutable {
+                                                   h = std::move(handler), direct]() mutable {
         const auto ex = stream_.get_executor();
         if (!loops_) {
             detail::complete_later(std::move(h), ex,
@@ -900,14 +1032,15 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
             });
         }
         shared_->queued_send_bytes.fetch_add(m.size(), std::memory_order_relaxed);
-        l.send_queue.push_back(outgoing_message{std::move(m), 0, std::move(h), id, false, seq});
+        l.send_queue.push_back(
+            outgoing_message{std::move(m), 0, std::move(h), id, false, seq, direct});
         l.wake_writer();
     });
 }
 
 template <class Stream>
-void basic_session<Stream>::start_receive(receive_handler handler) {
-    boost::asio::dispatch(stream_.get_executor(), [this, h = std::move(handler)]() mutable {
+void basic_session<Stream>::start_receive(receive_handler handler, bool direct) {
+    boost::asio::dispatch(stream_.get_executor(), [this, h = std::move(handler), direct]() mutable {
         const auto ex = stream_.get_executor();
         if (!loops_) {
             detail::complete_later(std::move(h), ex,
@@ -922,13 +1055,10 @@ void basic_session<Stream>::start_receive(receive_handler handler) {
                                    received_message{});
             return;
         }
-        if (!l.inbox.empty()) {
-            received_message m = std::move(l.inbox.front());
-            l.inbox.pop_front();
-            l.inbox_bytes -= m.payload.size();
-            shared_->queued_receive_bytes.store(l.inbox_bytes, std::memory_order_relaxed);
+        if (received_message m; l.take_received(m)) {
             if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
                 l.reader_resume.cancel();
+            l.schedule_ack(clock::now());
             detail::complete_later(std::move(h), ex, boost::system::error_code{}, std::move(m));
             return;
         }
@@ -938,6 +1068,7 @@ void basic_session<Stream>::start_receive(receive_handler handler) {
         }
         detail::park_cancellable(l.pending_receive, std::move(h), ex, received_message{},
                                  [this] { return &loops_->pending_receive; });
+        l.pending_receive_direct = direct;
     });
 }
 
