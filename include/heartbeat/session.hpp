@@ -3,11 +3,13 @@
 // (TCP, Unix domain socket, TLS after its handshake, or your own AsyncReadStream +
 // AsyncWriteStream).
 //
-// One C++20-coroutine run loop per session runs three strands of work on the stream's executor:
-//   reader    - reads frames, answers pings, reassembles messages, feeds the monitor;
+// One run per session does three strands of work on the stream's executor:
+//   reader    - reads frames, answers pings, reassembles messages, feeds the monitor (the one
+//               C++20 coroutine of a session);
 //   writer    - writes control frames (PING, PONG, ACK, CLOSE) ahead of queued data, cutting
-//               messages into chunks so a heartbeat never waits for more than one chunk;
-//   heartbeat - one timer driven by the sans-io heartbeat_monitor.
+//               messages into chunks so a heartbeat never waits for more than one chunk (plain
+//               callbacks, started directly by whoever queues something);
+//   heartbeat - one timer driven by the sans-io heartbeat_monitor (plain callbacks).
 //
 // Threading: every member function may be called from any thread; the work is dispatched to
 // the stream's executor. If the io_context runs on several threads, give the stream a strand

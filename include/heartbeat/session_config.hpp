@@ -59,6 +59,7 @@ struct session_config {
     duration ack_delay = milliseconds(5);
 
     // Awaitable events kept for async_wait_event; the oldest is dropped (and counted) beyond.
+    // An RTT sample not taken yet is replaced by the next one (also counted as dropped).
     std::size_t event_queue_capacity = 16;
 };
 

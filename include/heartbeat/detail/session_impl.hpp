@@ -12,10 +12,8 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -109,23 +107,33 @@ struct basic_session<Stream>::run_loops {
 
     explicit run_loops(basic_session& s)
         : self(s), exec(s.stream_.get_executor()), heartbeat_timer(exec), wake_timer(exec),
-          reader_resume(exec), close_timer(exec), monitor(s.config_.heartbeat),
-          next_out_seq(s.config_.first_seq) {}
+          reader_resume(exec), monitor(s.config_.heartbeat), next_out_seq(s.config_.first_seq) {}
 
     basic_session& self;
     executor_type exec;
     timer_type heartbeat_timer; // armed for monitor.next_deadline()
     timer_type wake_timer;      // wakes the parked writer when a lone ACK is due
     timer_type reader_resume;   // the reader sleeps on it while the receive buffer is full
-    timer_type close_timer;
     heartbeat_monitor monitor;
 
     bool run_started = false;
     bool ended = false;
-    // The parked writer's continuation; wake_writer() resumes it directly.
+    // The writer (plain callbacks): idle with nothing to write, or one async_write in flight,
+    // or done once the session stops.
+    bool writer_idle = false;
+    bool writer_done = false;
+    boost::system::error_code writer_result;
     std::optional<boost::asio::any_completion_handler<void(boost::system::error_code)>>
-        writer_parked;
+        writer_done_waiter; // the run, waiting for the writer to finish before its farewell
+    std::vector<boost::asio::const_buffer> write_buffers;
+    std::array<std::array<std::uint8_t, frame_header_size>, 16> write_headers{};
+    std::vector<std::size_t> chunk_sizes; // per send_queue entry of the write in flight
+    std::size_t data_frames = 0;
+    time_point write_started{};
     bool ack_timer_armed = false;
+    bool heartbeat_over = false; // the run is over, or the heartbeat ended it: no more re-arming
+    bool loops_aborting = false; // the heartbeat ended the session: reader and writer stop now
+    time_point handshake_deadline = time_point::max();
     time_point ack_timer_due{};
     bool reader_paused = false;
     bool closing = false; // close() called: flush then end with session_closed
@@ -181,46 +189,31 @@ struct basic_session<Stream>::run_loops {
 
     // close() was called: the writer flushes queued messages while the reader and the
     // heartbeat keep running, so a peer that stops taking them is still declared dead.
-    bool draining() const noexcept { return closing && stop_reason == error::session_closed; }
+    bool draining() const noexcept {
+        return closing && stop_reason == error::session_closed && !loops_aborting;
+    }
 
-    // Resumes the parked writer at once, on the caller's stack (we always run on the session's
+    // Starts the idle writer at once, on the caller's stack (we always run on the session's
     // executor): the frame the caller just queued is written before the caller returns, with no
-    // trip through the scheduler. Callers are async_send's initiation, the reader and the
-    // heartbeat loop; the writer only ever touches the outgoing queues.
+    // trip through the scheduler. Callers are async_send's initiation, the reader, the heartbeat
+    // and the ACK timer. Never completes anything: a write only starts here.
     void wake_writer() {
-        if (!writer_parked)
+        if (!writer_idle)
             return;
-        auto h = std::move(*writer_parked);
-        writer_parked.reset();
-        auto slot = boost::asio::get_associated_cancellation_slot(h);
-        if (slot.is_connected())
-            slot.clear();
-        // The writer's own continuation, whose executor is the one we are running on: resume it
-        // directly rather than through dispatch and a type-erased executor.
-        std::move(h)(boost::system::error_code{});
+        writer_idle = false;
+        if (delivered != ack_sent && clock::now() >= ack_due) {
+            ack_sent = delivered; // nothing came to ride on: the ACK goes alone
+            encode_append(ack_frame{delivered}, control_out);
+        }
+        write_next();
     }
 
+    // As wake_writer, from stop(), which also runs inside cancellation handlers.
     void wake_writer_later() {
-        if (!writer_parked)
+        if (!writer_idle)
             return;
-        auto h = std::move(*writer_parked);
-        writer_parked.reset();
-        detail::complete_later(std::move(h), exec, boost::system::error_code{});
-    }
-
-    // Suspends the writer until wake_writer(); cancellable (the run loop's parallel group).
-    auto park_writer() {
-        auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
-        return boost::asio::async_initiate<decltype(token), void(boost::system::error_code)>(
-            [this](auto handler) {
-                // Type-erase first: any_completion_handler installs its own cancellation state on
-                // the handler's slot, so ours goes on the slot it exposes.
-                writer_parked.emplace(std::move(handler));
-                auto slot = boost::asio::get_associated_cancellation_slot(*writer_parked);
-                if (slot.is_connected())
-                    slot.assign([this](boost::asio::cancellation_type) { wake_writer_later(); });
-            },
-            token);
+        writer_idle = false;
+        boost::asio::post(exec, [this] { write_next(); });
     }
 
     // A pending ACK waits at most ack_delay for a write to ride on; then this wakes the writer.
@@ -254,6 +247,14 @@ struct basic_session<Stream>::run_loops {
         }
         if (self.config_.event_queue_capacity == 0)
             return;
+        if (e.kind == session_event_kind::rtt_sample && !events.empty() &&
+            events.back().kind == session_event_kind::rtt_sample) {
+            // Not taken yet: the newer sample replaces it, so a session whose application never
+            // waits for events does not grow while idle (on_rtt sees every sample).
+            events.back() = std::move(e);
+            self.shared_->events_dropped.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
         if (events.size() >= self.config_.event_queue_capacity) {
             events.pop_front();
             self.shared_->events_dropped.fetch_add(1, std::memory_order_relaxed);
@@ -570,6 +571,8 @@ struct basic_session<Stream>::run_loops {
         // more is waiting, so the buffer doubles then, up to 64 KiB (bigger frames grow it below).
         read_buffer.resize(std::min<std::size_t>(512, max_frame));
         for (;;) {
+            if (writer_done)
+                co_return writer_result;
             if (stop_reason && !draining())
                 co_return stop_reason;
             if (read_buffer.size() - read_end < 256 && read_begin > 0) {
@@ -583,6 +586,8 @@ struct basic_session<Stream>::run_loops {
             auto [ec, n] = co_await self.stream_.async_read_some(
                 boost::asio::buffer(read_buffer.data() + read_end, read_buffer.size() - read_end),
                 boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (writer_done)
+                co_return writer_result;
             if (stop_reason && !draining())
                 co_return stop_reason;
             if (ec) {
@@ -636,7 +641,8 @@ struct basic_session<Stream>::run_loops {
             // First the application, whose reply (written at once) may carry the ACK.
             hand_over_received();
             schedule_ack(now);
-            while (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason) {
+            while (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason &&
+                   !writer_done) {
                 // Back-pressure: stop reading until the application catches up.
                 reader_paused = true;
                 reader_resume.expires_at(time_point::max());
@@ -650,127 +656,147 @@ struct basic_session<Stream>::run_loops {
         }
     }
 
-    boost::asio::awaitable<boost::system::error_code> writer_loop() {
-        std::vector<boost::asio::const_buffer> buffers;
-        std::vector<std::array<std::uint8_t, frame_header_size>> headers(16);
-        std::vector<std::size_t> chunk_sizes;
-        std::size_t data_frames = 0;
-        for (;;) {
-            if (stop_reason && !(closing && stop_reason == error::session_closed))
-                co_return stop_reason;
-            buffers.clear();
-            chunk_sizes.clear();
-            data_frames = 0;
-            // Withdrawn (cancelled) messages at the front are simply dropped.
-            while (!send_queue.empty() && send_queue.front().withdrawn)
-                send_queue.pop_front();
-            // Piggyback the cumulative ACK on any write.
-            if (delivered != ack_sent && (!control_out.empty() || !send_queue.empty())) {
-                ack_sent = delivered;
-                encode_append(ack_frame{delivered}, control_out);
-            }
-            control_writing.clear();
-            pings_writing.clear();
-            std::swap(control_writing, control_out);
-            std::swap(pings_writing, pings_queued);
-            if (!control_writing.empty())
-                buffers.emplace_back(boost::asio::buffer(control_writing));
-            // Data: whole small messages batched, a large one one chunk at a time.
-            std::size_t batch_bytes = 0;
-            for (std::size_t i = 0; i < send_queue.size() && chunk_sizes.size() < headers.size() &&
-                                    batch_bytes < self.config_.chunk_size;
-                 ++i) {
-                auto& m = send_queue[i];
-                if (m.withdrawn) {
-                    chunk_sizes.push_back(0); // keeps indices aligned; nothing is written
-                    continue;
-                }
-                const std::size_t remaining = m.payload.size() - m.offset;
-                const std::size_t chunk = std::min(remaining, self.config_.chunk_size);
-                const bool fin = chunk == remaining;
-                encode_header(frame_type::data, fin ? flag_fin : 0,
-                              static_cast<std::uint32_t>(chunk),
-                              headers[chunk_sizes.size()].data());
-                buffers.emplace_back(boost::asio::buffer(headers[chunk_sizes.size()]));
-                ++data_frames;
-                if (chunk)
-                    buffers.emplace_back(boost::asio::buffer(m.payload.data() + m.offset, chunk));
-                chunk_sizes.push_back(chunk);
-                batch_bytes += chunk + frame_header_size;
-                if (!fin)
-                    break; // the rest of this message waits behind any new control frame
-            }
-            if (buffers.empty()) {
-                if (stop_reason)
-                    co_return stop_reason; // closing and everything flushed
-                if (delivered != ack_sent)
-                    arm_ack_timer();
-                co_await park_writer();
-                if (co_await run_loops::cancelled())
-                    co_return stop_reason
-                        ? stop_reason
-                        : boost::system::error_code(boost::asio::error::operation_aborted);
-                if (delivered != ack_sent && clock::now() >= ack_due) {
-                    ack_sent = delivered; // nothing came to ride on: the ACK goes alone
-                    encode_append(ack_frame{delivered}, control_out);
-                }
+    // Writes what is queued: control frames first, then data (whole small messages batched, a
+    // large one one chunk at a time), or goes idle; finishes once the session stops.
+    void write_next() {
+        if (stop_reason && !draining())
+            return writer_finish(stop_reason);
+        write_buffers.clear();
+        chunk_sizes.clear();
+        data_frames = 0;
+        // Withdrawn (cancelled) messages at the front are simply dropped.
+        while (!send_queue.empty() && send_queue.front().withdrawn)
+            send_queue.pop_front();
+        // Piggyback the cumulative ACK on any write.
+        if (delivered != ack_sent && (!control_out.empty() || !send_queue.empty())) {
+            ack_sent = delivered;
+            encode_append(ack_frame{delivered}, control_out);
+        }
+        control_writing.clear();
+        pings_writing.clear();
+        std::swap(control_writing, control_out);
+        std::swap(pings_writing, pings_queued);
+        if (!control_writing.empty())
+            write_buffers.emplace_back(boost::asio::buffer(control_writing));
+        std::size_t batch_bytes = 0;
+        for (std::size_t i = 0;
+             i < send_queue.size() && chunk_sizes.size() < write_headers.size() &&
+             batch_bytes < self.config_.chunk_size;
+             ++i) {
+            auto& m = send_queue[i];
+            if (m.withdrawn) {
+                chunk_sizes.push_back(0); // keeps indices aligned; nothing is written
                 continue;
             }
-            in_write = chunk_sizes.size();
-            const time_point write_started = pings_writing.empty() ? time_point{} : clock::now();
-            // A span, not the vector: async_write copies its buffer sequence into the operation,
-            // and copying a vector is an allocation per write.
-            auto [ec, n] = co_await boost::asio::async_write(
-                self.stream_, std::span<const boost::asio::const_buffer>(buffers),
-                boost::asio::as_tuple(boost::asio::use_awaitable));
-            in_write = 0;
-            if (ec) {
-                stream_dirty = true;
-                // Messages whose last chunk went out whole before the cut did reach the
-                // transport: report them sent, the rest fail with the reason.
-                std::size_t left = n > control_writing.size() ? n - control_writing.size() : 0;
-                std::size_t whole = 0;
-                for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
-                    auto& m = send_queue[i];
-                    if (m.withdrawn) {
-                        ++whole;
-                        continue;
-                    }
-                    const std::size_t frame_bytes = frame_header_size + chunk_sizes[i];
-                    if (left < frame_bytes)
-                        break;
-                    left -= frame_bytes;
-                    m.offset += chunk_sizes[i];
-                    if (m.offset != m.payload.size())
-                        break;
-                    ++whole;
-                }
-                self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
-                complete_front(whole);
-                if (stop_reason)
-                    co_return stop_reason;
-                // The peer went away (killed, closed): the same ending the reader reports.
-                if (ec == boost::asio::error::connection_reset ||
-                    ec == boost::asio::error::broken_pipe || ec == boost::asio::error::eof)
-                    co_return error::peer_closed;
-                co_return ec;
-            }
-            const time_point now = clock::now();
-            self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
-            for (const std::uint64_t seq : pings_writing)
-                monitor.on_ping_written(seq, now, write_started);
-            std::size_t finished = 0;
+            const std::size_t remaining = m.payload.size() - m.offset;
+            const std::size_t chunk = std::min(remaining, self.config_.chunk_size);
+            const bool fin = chunk == remaining;
+            auto& header = write_headers[chunk_sizes.size()];
+            encode_header(frame_type::data, fin ? flag_fin : 0, static_cast<std::uint32_t>(chunk),
+                          header.data());
+            write_buffers.emplace_back(boost::asio::buffer(header));
+            ++data_frames;
+            if (chunk)
+                write_buffers.emplace_back(boost::asio::buffer(m.payload.data() + m.offset, chunk));
+            chunk_sizes.push_back(chunk);
+            batch_bytes += chunk + frame_header_size;
+            if (!fin)
+                break; // the rest of this message waits behind any new control frame
+        }
+        if (write_buffers.empty()) {
+            if (stop_reason)
+                return writer_finish(stop_reason); // closing and everything flushed
+            if (delivered != ack_sent)
+                arm_ack_timer();
+            writer_idle = true;
+            return;
+        }
+        in_write = chunk_sizes.size();
+        write_started = pings_writing.empty() ? time_point{} : clock::now();
+        // A span, not the vector: async_write copies its buffer sequence into the operation,
+        // and copying a vector is an allocation per write.
+        boost::asio::async_write(
+            self.stream_, std::span<const boost::asio::const_buffer>(write_buffers),
+            [this](boost::system::error_code ec, std::size_t n) { on_written(ec, n); });
+    }
+
+    void on_written(boost::system::error_code ec, std::size_t n) {
+        in_write = 0;
+        if (ec) {
+            stream_dirty = true;
+            // Messages whose last chunk went out whole before the cut did reach the
+            // transport: report them sent, the rest fail with the reason.
+            std::size_t left = n > control_writing.size() ? n - control_writing.size() : 0;
+            std::size_t whole = 0;
             for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
                 auto& m = send_queue[i];
-                m.offset += chunk_sizes[i];
-                if (m.withdrawn || m.offset == m.payload.size())
-                    ++finished;
-                else
+                if (m.withdrawn) {
+                    ++whole;
+                    continue;
+                }
+                const std::size_t frame_bytes = frame_header_size + chunk_sizes[i];
+                if (left < frame_bytes)
                     break;
+                left -= frame_bytes;
+                m.offset += chunk_sizes[i];
+                if (m.offset != m.payload.size())
+                    break;
+                ++whole;
             }
-            self.shared_->frames_sent.fetch_add(data_frames, std::memory_order_relaxed);
-            complete_front(finished, true);
+            self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
+            complete_front(whole);
+            if (stop_reason)
+                return writer_finish(stop_reason);
+            // The peer went away (killed, closed): the same ending the reader reports.
+            if (ec == boost::asio::error::connection_reset ||
+                ec == boost::asio::error::broken_pipe || ec == boost::asio::error::eof)
+                return writer_finish(error::peer_closed);
+            return writer_finish(ec);
         }
+        const time_point now = clock::now();
+        self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
+        for (const std::uint64_t seq : pings_writing)
+            monitor.on_ping_written(seq, now, write_started);
+        std::size_t finished = 0;
+        for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
+            auto& m = send_queue[i];
+            m.offset += chunk_sizes[i];
+            if (m.withdrawn || m.offset == m.payload.size())
+                ++finished;
+            else
+                break;
+        }
+        self.shared_->frames_sent.fetch_add(data_frames, std::memory_order_relaxed);
+        complete_front(finished, true);
+        write_next();
+    }
+
+    // The writer ends the session (closing and flushed, a write error, or the session stopped):
+    // the reader stops too, whatever it was waiting for, and the run may say farewell.
+    void writer_finish(boost::system::error_code reason) {
+        writer_done = true;
+        writer_result = reason;
+        boost::system::error_code ignored;
+        detail::lowest_layer_of(self.stream_).cancel(ignored);
+        reader_resume.cancel();
+        if (writer_done_waiter) {
+            auto h = std::move(*writer_done_waiter);
+            writer_done_waiter.reset();
+            detail::complete_later(std::move(h), exec, boost::system::error_code{});
+        }
+    }
+
+    // Completes once the writer has finished (at once if it has).
+    auto writer_finished() {
+        auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+        return boost::asio::async_initiate<decltype(token), void(boost::system::error_code)>(
+            [this](auto handler) {
+                if (writer_done)
+                    detail::complete_later(std::move(handler), exec, boost::system::error_code{});
+                else
+                    writer_done_waiter.emplace(std::move(handler));
+            },
+            token);
     }
 
     // The first `count` queued messages were written whole (or withdrawn): report them sent.
@@ -793,33 +819,46 @@ struct basic_session<Stream>::run_loops {
         }
     }
 
-    boost::asio::awaitable<boost::system::error_code> heartbeat_loop() {
-        const time_point handshake_deadline = clock::now() + self.config_.handshake_timeout;
-        for (;;) {
-            if (stop_reason && !draining())
-                co_return stop_reason;
-            time_point deadline = hello_received ? monitor.next_deadline() : handshake_deadline;
-            heartbeat_timer.expires_at(deadline);
-            armed_deadline = deadline;
-            boost::system::error_code ec;
-            co_await heartbeat_timer.async_wait(
-                boost::asio::redirect_error(boost::asio::use_awaitable, ec));
-            if (stop_reason && !draining())
-                co_return stop_reason;
-            if (co_await run_loops::cancelled())
-                co_return boost::asio::error::operation_aborted;
-            if (ec)
-                continue; // re-armed on purpose (interval change, handshake done, close)
+    // The heartbeat: one timer armed for the monitor's next deadline (the handshake deadline
+    // until HELLO arrived), driven by plain callbacks -- a coroutine here would cost a frame and
+    // a parallel-group branch per session. Cancelling the timer re-arms it (interval change,
+    // handshake done, an earlier deadline); it stops once the session stops, or after the run.
+    void arm_heartbeat() {
+        const time_point deadline = hello_received ? monitor.next_deadline() : handshake_deadline;
+        heartbeat_timer.expires_at(deadline);
+        armed_deadline = deadline;
+        heartbeat_timer.async_wait([this](boost::system::error_code ec) { on_heartbeat(ec); });
+    }
+
+    void on_heartbeat(boost::system::error_code ec) {
+        if (heartbeat_over || (stop_reason && !draining()))
+            return;
+        if (!ec) {
             const time_point now = clock::now();
+            boost::system::error_code err;
             if (!hello_received) {
                 if (now >= handshake_deadline)
-                    co_return error::handshake_timeout;
-                continue;
+                    err = error::handshake_timeout;
+            } else {
+                const peer_state before = monitor.state();
+                err = apply(monitor.on_timer(now), before, now);
             }
-            const peer_state before = monitor.state();
-            if (auto err = apply(monitor.on_timer(now), before, now))
-                co_return err;
+            if (err) {
+                end_loops(err);
+                return;
+            }
         }
+        arm_heartbeat();
+    }
+
+    // The heartbeat decided that the session ends (verdict, handshake timeout): the reader and
+    // the writer stop at once, whatever they were waiting for.
+    void end_loops(boost::system::error_code reason) {
+        heartbeat_over = true;
+        loops_aborting = true;
+        stop(reason);
+        boost::system::error_code ignored;
+        detail::lowest_layer_of(self.stream_).cancel(ignored);
     }
 
     boost::asio::awaitable<boost::system::error_code> run() {
@@ -830,29 +869,38 @@ struct basic_session<Stream>::run_loops {
                                   detail::to_ms32(cfg.max_peer_ping_interval), cfg.session_id, 0,
                                   cfg.first_seq});
         publish_monitor();
-        // One parallel group of three (reader || writer || heartbeat nests two groups, each
-        // with its own frames and spawned threads: ~2 KB more per session).
-        namespace exp = boost::asio::experimental;
-        auto [order, ex0, r0, ex1, r1, ex2, r2] =
-            co_await exp::make_parallel_group(
-                boost::asio::co_spawn(exec, reader_loop(), boost::asio::deferred),
-                boost::asio::co_spawn(exec, writer_loop(), boost::asio::deferred),
-                boost::asio::co_spawn(exec, heartbeat_loop(), boost::asio::deferred))
-                .async_wait(exp::wait_for_one_success(), boost::asio::use_awaitable);
-        const std::exception_ptr exs[] = {ex0, ex1, ex2};
-        const boost::system::error_code rs[] = {r0, r1, r2};
-        std::size_t first = order[0];
-        for (const std::size_t i : order) { // as operator||: the first one without an exception
-            if (!exs[i]) {
-                first = i;
-                break;
+        handshake_deadline = clock::now() + cfg.handshake_timeout;
+        arm_heartbeat();
+        // The reader runs in this coroutine; the writer and the heartbeat on callbacks: no
+        // parallel group, no spawned coroutines per session.
+        write_next(); // the HELLO
+        boost::system::error_code reason;
+        try {
+            reason = co_await reader_loop();
+        } catch (const boost::system::system_error& e) {
+            reason = e.code();
+        } catch (...) {
+            reason = boost::asio::error::fault;
+        }
+        if (!writer_done) {
+            // The reader ended the session: the writer stops (a write in flight is cut short,
+            // as the peer is gone or the session was cancelled) before the farewell writes.
+            if (!stop_reason)
+                stop_reason = reason;
+            loops_aborting = true;
+            if (writer_idle) {
+                writer_idle = false;
+                writer_finish(stop_reason);
+            } else {
+                boost::system::error_code ignored;
+                detail::lowest_layer_of(self.stream_).cancel(ignored);
+                co_await writer_finished();
             }
         }
-        if (exs[first])
-            std::rethrow_exception(exs[first]);
-        wake_timer.cancel(); // its callback must not outlive the run
+        heartbeat_over = true;
+        heartbeat_timer.cancel(); // the callbacks must not outlive the run
+        wake_timer.cancel();
         ack_timer_armed = false;
-        boost::system::error_code reason = rs[first];
         if (stop_reason)
             reason = stop_reason;
         stop_reason = reason;
@@ -874,6 +922,7 @@ struct basic_session<Stream>::run_loops {
                                        : reason == error::peer_dead    ? 1011
                                                                        : 1002;
             encode_append(close_frame{code, error_name(reason)}, bytes);
+            timer_type close_timer(exec); // only the farewell needs it: not kept per session
             close_timer.expires_after(self.config_.close_timeout);
             auto written = co_await (
                 boost::asio::async_write(self.stream_, boost::asio::buffer(bytes),
