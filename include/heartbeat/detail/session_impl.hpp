@@ -7,6 +7,7 @@
 #include <heartbeat/resume_store.hpp>
 #include <heartbeat/session.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -14,9 +15,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -59,6 +62,25 @@ inline std::uint64_t now_us(time_point t) {
 inline std::uint32_t to_ms32(duration d) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
     return static_cast<std::uint32_t>(std::clamp<long long>(ms, 0, 0xFFFFFFFFLL));
+}
+
+// True when `ex` is known to be running on this thread (an io_context executor, or a strand of
+// one, now executing): asio::dispatch would run a function at once anyway, and calling it
+// directly saves building the type-erased dispatch on every send and receive.
+template <class Executor>
+bool running_here(const Executor& ex) noexcept {
+    if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
+        using io_executor = boost::asio::io_context::executor_type;
+        if (const auto* io = ex.template target<io_executor>())
+            return io->running_in_this_thread();
+        if (const auto* strand = ex.template target<boost::asio::strand<io_executor>>())
+            return strand->running_in_this_thread();
+        return false;
+    } else if constexpr (requires { ex.running_in_this_thread(); }) {
+        return ex.running_in_this_thread();
+    } else {
+        return false;
+    }
 }
 
 template <class Stream>
@@ -1040,11 +1062,9 @@ void basic_session<Stream>::start_run(run_handler handler) {
 
 template <class Stream>
 void basic_session<Stream>::start_send(std::string message, send_handler handler, bool direct) {
-    boost::asio::dispatch(stream_.get_executor(), [this, m = std::move(message),
-                                                   h = std::move(handler), direct]() mutable {
-        const auto ex = stream_.get_executor();
+    auto body = [this, m = std::move(message), h = std::move(handler), direct]() mutable {
         if (!loops_) {
-            detail::complete_later(std::move(h), ex,
+            detail::complete_later(std::move(h), stream_.get_executor(),
                                    boost::system::error_code(error::invalid_config));
             return;
         }
@@ -1053,7 +1073,7 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
             const auto reason = l.ended         ? l.end_reason
                                 : l.stop_reason ? l.stop_reason
                                                 : boost::system::error_code(error::session_closed);
-            detail::complete_later(std::move(h), ex, reason);
+            detail::complete_later(std::move(h), l.exec, reason);
             return;
         }
         const std::uint64_t id = l.next_message_id++;
@@ -1084,20 +1104,24 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
         l.send_queue.push_back(
             outgoing_message{std::move(m), 0, std::move(h), id, false, seq, direct});
         l.wake_writer();
-    });
+    };
+    if (loops_ && detail::running_here(loops_->exec))
+        body();
+    else
+        boost::asio::dispatch(stream_.get_executor(), std::move(body));
 }
 
 template <class Stream>
 void basic_session<Stream>::start_receive(receive_handler handler, bool direct) {
-    boost::asio::dispatch(stream_.get_executor(), [this, h = std::move(handler), direct]() mutable {
-        const auto ex = stream_.get_executor();
+    auto body = [this, h = std::move(handler), direct]() mutable {
         if (!loops_) {
-            detail::complete_later(std::move(h), ex,
+            detail::complete_later(std::move(h), stream_.get_executor(),
                                    boost::system::error_code(error::invalid_config),
                                    received_message{});
             return;
         }
         auto& l = *loops_;
+        const auto& ex = l.exec;
         if (l.pending_receive) {
             detail::complete_later(std::move(h), ex,
                                    boost::system::error_code(boost::asio::error::already_started),
@@ -1118,7 +1142,11 @@ void basic_session<Stream>::start_receive(receive_handler handler, bool direct) 
         detail::park_cancellable(l.pending_receive, std::move(h), ex, received_message{},
                                  [this] { return &loops_->pending_receive; });
         l.pending_receive_direct = direct;
-    });
+    };
+    if (loops_ && detail::running_here(loops_->exec))
+        body();
+    else
+        boost::asio::dispatch(stream_.get_executor(), std::move(body));
 }
 
 template <class Stream>
