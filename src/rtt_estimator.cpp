@@ -13,7 +13,7 @@ std::size_t rtt_estimator::bucket_of(std::int64_t ns) noexcept {
     const std::uint64_t v = std::clamp(static_cast<std::uint64_t>(ns), lowest, highest);
     const unsigned exponent = static_cast<unsigned>(std::bit_width(v)) - 1;
     const unsigned shift = exponent - sub_bucket_bits;
-    // The leading one bit is implied by the exponent; the next five select the sub-bucket.
+    // The leading one bit is implied by the exponent; the next four select the sub-bucket.
     const std::uint64_t sub = (v >> shift) & ((std::uint64_t{1} << sub_bucket_bits) - 1);
     return (std::size_t{exponent - lowest_exponent} << sub_bucket_bits) + sub;
 }
@@ -46,8 +46,8 @@ void rtt_estimator::add_sample(duration rtt) noexcept {
     min_ = std::min(min_, rtt);
     max_ = std::max(max_, rtt);
 
-    std::uint32_t& count = counts_[bucket_of(rtt.count())];
-    if (count == std::numeric_limits<std::uint32_t>::max()) [[unlikely]] {
+    std::uint16_t& count = counts_[bucket_of(rtt.count())];
+    if (count == std::numeric_limits<std::uint16_t>::max()) [[unlikely]] {
         histogram_total_ = 0;
         for (auto& c : counts_) {
             c = c / 2 + (c & 1); // rounding up keeps rare buckets from vanishing

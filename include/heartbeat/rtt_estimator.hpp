@@ -3,9 +3,9 @@
 // the adaptive pong timeout, plus min/max/last and percentiles for metrics.
 //
 // Percentiles come from a fixed-memory log-linear histogram (HdrHistogram's layout): each
-// power of two between 2^10 ns (~1 µs) and 2^40 ns (~1100 s) is split into 32 equal
+// power of two between 2^10 ns (~1 µs) and 2^40 ns (~1100 s) is split into 16 equal
 // sub-buckets, and a percentile reports the middle of its bucket, so the relative error is at
-// most 1/64 (~1.6%). Samples outside that range are counted in the nearest end bucket. The
+// most 1/32 (~3.1%). Samples outside that range are counted in the nearest end bucket. The
 // lowest and highest ranks report the exactly tracked min() and max(), and every other
 // percentile is clamped into [min(), max()], so results stay sensible below 1 µs. Nothing
 // allocates; add_sample is a few arithmetic operations and one counter increment.
@@ -38,7 +38,7 @@ public:
     void reset() noexcept;
 
 private:
-    static constexpr unsigned sub_bucket_bits = 5;   // 32 sub-buckets per power of two
+    static constexpr unsigned sub_bucket_bits = 4;   // 16 sub-buckets per power of two
     static constexpr unsigned lowest_exponent = 10;  // 2^10 ns ~ 1 µs
     static constexpr unsigned highest_exponent = 40; // 2^40 ns ~ 1100 s (exclusive)
     static constexpr std::size_t bucket_count = std::size_t{highest_exponent - lowest_exponent}
@@ -53,10 +53,10 @@ private:
     duration max_{};
     duration srtt_{};
     duration rttvar_{};
-    // 32-bit counters keep the table at ~4 KB; on the (four-billion-samples) overflow every
-    // counter is halved, which keeps the distribution's shape.
+    // 480 16-bit counters keep the table under 1 KB (it is per session); when one reaches 65535
+    // every counter is halved, which keeps the distribution's shape and ages old samples.
     std::uint64_t histogram_total_ = 0;
-    std::array<std::uint32_t, bucket_count> counts_{};
+    std::array<std::uint16_t, bucket_count> counts_{};
 };
 
 struct rtt_snapshot {

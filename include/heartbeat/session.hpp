@@ -3,11 +3,13 @@
 // (TCP, Unix domain socket, TLS after its handshake, or your own AsyncReadStream +
 // AsyncWriteStream).
 //
-// One C++20-coroutine run loop per session runs three strands of work on the stream's executor:
-//   reader    - reads frames, answers pings, reassembles messages, feeds the monitor;
+// One run per session does three strands of work on the stream's executor:
+//   reader    - reads frames, answers pings, reassembles messages, feeds the monitor (the one
+//               C++20 coroutine of a session);
 //   writer    - writes control frames (PING, PONG, ACK, CLOSE) ahead of queued data, cutting
-//               messages into chunks so a heartbeat never waits for more than one chunk;
-//   heartbeat - one timer driven by the sans-io heartbeat_monitor.
+//               messages into chunks so a heartbeat never waits for more than one chunk (plain
+//               callbacks, started directly by whoever queues something);
+//   heartbeat - one timer driven by the sans-io heartbeat_monitor (plain callbacks).
 //
 // Threading: every member function may be called from any thread; the work is dispatched to
 // the stream's executor. If the io_context runs on several threads, give the stream a strand
@@ -20,6 +22,7 @@
 #include <heartbeat/session_events.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -114,7 +117,8 @@ public:
     auto async_send(std::string message, CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
             [this](auto handler, std::string msg) {
-                start_send(std::move(msg), send_handler(std::move(handler)));
+                const bool direct = runs_on_our_executor(handler);
+                start_send(std::move(msg), send_handler(std::move(handler)), direct);
             },
             token, std::move(message));
     }
@@ -128,8 +132,10 @@ public:
         return boost::asio::async_initiate<CompletionToken,
                                            void(boost::system::error_code, std::string)>(
             [this](auto handler) {
-                start_receive(receive_handler(
-                    detail::payload_only<std::decay_t<decltype(handler)>>{std::move(handler)}));
+                const bool direct = runs_on_our_executor(handler);
+                start_receive(receive_handler(detail::payload_only<std::decay_t<decltype(handler)>>{
+                                  std::move(handler)}),
+                              direct);
             },
             token);
     }
@@ -140,7 +146,11 @@ public:
     auto async_receive_message(CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken,
                                            void(boost::system::error_code, received_message)>(
-            [this](auto handler) { start_receive(receive_handler(std::move(handler))); }, token);
+            [this](auto handler) {
+                const bool direct = runs_on_our_executor(handler);
+                start_receive(receive_handler(std::move(handler)), direct);
+            },
+            token);
     }
 
     // Next session event (state change, RTT sample, verdict, local stall, interval, ended), in
@@ -171,12 +181,25 @@ private:
         std::uint64_t id = 0;
         bool withdrawn = false; // cancelled before it started; skipped by the writer
         std::uint64_t seq = 0;  // sequence number in the logical session
+        bool direct = false;    // the handler runs on our executor: invoke it without dispatch
     };
     struct run_loops;
 
     void start_run(run_handler handler);
-    void start_send(std::string message, send_handler handler);
-    void start_receive(receive_handler handler);
+    void start_send(std::string message, send_handler handler, bool direct = false);
+    void start_receive(receive_handler handler, bool direct = false);
+
+    // True when `handler` would run on this session's executor anyway, so the run loop, which
+    // completes operations from inside other completions on that executor, may invoke it
+    // directly instead of paying for asio::dispatch through a type-erased executor.
+    template <class Handler>
+    bool runs_on_our_executor(const Handler& handler) {
+        auto ex = boost::asio::get_associated_executor(handler, stream_.get_executor());
+        if constexpr (std::is_same_v<decltype(ex), executor_type>)
+            return ex == stream_.get_executor();
+        else
+            return false;
+    }
     void start_wait_event(event_handler handler);
 
     Stream stream_;

@@ -59,7 +59,8 @@ struct session_config {
     duration ack_delay = milliseconds(5);
 
     // Awaitable events kept for async_wait_event; the oldest is dropped (and counted) beyond.
-    std::size_t event_queue_capacity = 256;
+    // An RTT sample not taken yet is replaced by the next one (also counted as dropped).
+    std::size_t event_queue_capacity = 16;
 };
 
 std::optional<config_error> validate(const session_config& c);

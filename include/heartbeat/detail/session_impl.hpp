@@ -7,6 +7,7 @@
 #include <heartbeat/resume_store.hpp>
 #include <heartbeat/session.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -14,12 +15,15 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/container/deque.hpp>
 
 #include <algorithm>
 #include <array>
@@ -58,6 +62,25 @@ inline std::uint64_t now_us(time_point t) {
 inline std::uint32_t to_ms32(duration d) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
     return static_cast<std::uint32_t>(std::clamp<long long>(ms, 0, 0xFFFFFFFFLL));
+}
+
+// True when `ex` is known to be running on this thread (an io_context executor, or a strand of
+// one, now executing): asio::dispatch would run a function at once anyway, and calling it
+// directly saves building the type-erased dispatch on every send and receive.
+template <class Executor>
+bool running_here(const Executor& ex) noexcept {
+    if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
+        using io_executor = boost::asio::io_context::executor_type;
+        if (const auto* io = ex.template target<io_executor>())
+            return io->running_in_this_thread();
+        if (const auto* strand = ex.template target<boost::asio::strand<io_executor>>())
+            return strand->running_in_this_thread();
+        return false;
+    } else if constexpr (requires { ex.running_in_this_thread(); }) {
+        return ex.running_in_this_thread();
+    } else {
+        return false;
+    }
 }
 
 template <class Stream>
@@ -106,20 +129,34 @@ struct basic_session<Stream>::run_loops {
 
     explicit run_loops(basic_session& s)
         : self(s), exec(s.stream_.get_executor()), heartbeat_timer(exec), wake_timer(exec),
-          reader_resume(exec), close_timer(exec), monitor(s.config_.heartbeat),
-          next_out_seq(s.config_.first_seq) {}
+          reader_resume(exec), monitor(s.config_.heartbeat), next_out_seq(s.config_.first_seq) {}
 
     basic_session& self;
     executor_type exec;
     timer_type heartbeat_timer; // armed for monitor.next_deadline()
-    timer_type wake_timer;      // the writer sleeps on it; cancel() wakes it
+    timer_type wake_timer;      // wakes the parked writer when a lone ACK is due
     timer_type reader_resume;   // the reader sleeps on it while the receive buffer is full
-    timer_type close_timer;
     heartbeat_monitor monitor;
 
     bool run_started = false;
     bool ended = false;
-    bool writer_sleeping = false;
+    // The writer (plain callbacks): idle with nothing to write, or one async_write in flight,
+    // or done once the session stops.
+    bool writer_idle = false;
+    bool writer_done = false;
+    boost::system::error_code writer_result;
+    std::optional<boost::asio::any_completion_handler<void(boost::system::error_code)>>
+        writer_done_waiter; // the run, waiting for the writer to finish before its farewell
+    std::vector<boost::asio::const_buffer> write_buffers;
+    std::array<std::array<std::uint8_t, frame_header_size>, 16> write_headers{};
+    std::vector<std::size_t> chunk_sizes; // per send_queue entry of the write in flight
+    std::size_t data_frames = 0;
+    time_point write_started{};
+    bool ack_timer_armed = false;
+    bool heartbeat_over = false; // the run is over, or the heartbeat ended it: no more re-arming
+    bool loops_aborting = false; // the heartbeat ended the session: reader and writer stop now
+    time_point handshake_deadline = time_point::max();
+    time_point ack_timer_due{};
     bool reader_paused = false;
     bool closing = false; // close() called: flush then end with session_closed
     bool hello_received = false;
@@ -134,7 +171,7 @@ struct basic_session<Stream>::run_loops {
     std::vector<std::uint8_t> control_writing; // the batch being written
     std::vector<std::uint64_t> pings_queued;   // ping seqs in control_out
     std::vector<std::uint64_t> pings_writing;
-    std::deque<outgoing_message> send_queue;
+    boost::container::deque<outgoing_message> send_queue;
     std::uint64_t next_message_id = 1;
     std::uint64_t ack_sent = 0;
     std::uint64_t ack_due_for = ~std::uint64_t{0}; // ack_sent value when ack_due was set
@@ -144,7 +181,7 @@ struct basic_session<Stream>::run_loops {
     std::vector<std::uint8_t> read_buffer;
     std::size_t read_begin = 0, read_end = 0;
     std::string assembling;
-    std::deque<received_message> inbox;
+    boost::container::deque<received_message> inbox;
     std::size_t inbox_bytes = 0;
     std::uint64_t delivered = 0;   // highest sequence number delivered (cumulative ACK value)
     std::uint64_t next_in_seq = 1; // sequence number of the next complete inbound message
@@ -156,8 +193,9 @@ struct basic_session<Stream>::run_loops {
     unsigned ping_strikes = 0;
 
     std::optional<receive_handler> pending_receive;
+    bool pending_receive_direct = false;
     std::optional<event_handler> pending_event;
-    std::deque<session_event> events;
+    boost::container::deque<session_event> events;
     bool ended_event_taken = false;
     std::optional<run_handler> run_completion;
 
@@ -166,20 +204,53 @@ struct basic_session<Stream>::run_loops {
     void stop(boost::system::error_code ec) {
         if (!stop_reason)
             stop_reason = ec;
-        wake_writer();
+        wake_writer_later(); // stop() runs from cancellation handlers too: no inline resumption
         heartbeat_timer.cancel();
         reader_resume.cancel();
     }
 
     // close() was called: the writer flushes queued messages while the reader and the
     // heartbeat keep running, so a peer that stops taking them is still declared dead.
-    bool draining() const noexcept { return closing && stop_reason == error::session_closed; }
+    bool draining() const noexcept {
+        return closing && stop_reason == error::session_closed && !loops_aborting;
+    }
 
+    // Starts the idle writer at once, on the caller's stack (we always run on the session's
+    // executor): the frame the caller just queued is written before the caller returns, with no
+    // trip through the scheduler. Callers are async_send's initiation, the reader, the heartbeat
+    // and the ACK timer. Never completes anything: a write only starts here.
     void wake_writer() {
-        if (writer_sleeping) {
-            writer_sleeping = false;
-            wake_timer.cancel();
+        if (!writer_idle)
+            return;
+        writer_idle = false;
+        if (delivered != ack_sent && clock::now() >= ack_due) {
+            ack_sent = delivered; // nothing came to ride on: the ACK goes alone
+            encode_append(ack_frame{delivered}, control_out);
         }
+        write_next();
+    }
+
+    // As wake_writer, from stop(), which also runs inside cancellation handlers.
+    void wake_writer_later() {
+        if (!writer_idle)
+            return;
+        writer_idle = false;
+        boost::asio::post(exec, [this] { write_next(); });
+    }
+
+    // A pending ACK waits at most ack_delay for a write to ride on; then this wakes the writer.
+    void arm_ack_timer() {
+        if (ack_timer_armed && ack_timer_due <= ack_due)
+            return;
+        ack_timer_armed = true;
+        ack_timer_due = ack_due;
+        wake_timer.expires_at(ack_due);
+        wake_timer.async_wait([this](boost::system::error_code ec) {
+            if (ec)
+                return; // re-armed, or the run ended (run() cancels it before it completes)
+            ack_timer_armed = false;
+            wake_writer();
+        });
     }
 
     void queue_control(const frame& f) {
@@ -198,6 +269,14 @@ struct basic_session<Stream>::run_loops {
         }
         if (self.config_.event_queue_capacity == 0)
             return;
+        if (e.kind == session_event_kind::rtt_sample && !events.empty() &&
+            events.back().kind == session_event_kind::rtt_sample) {
+            // Not taken yet: the newer sample replaces it, so a session whose application never
+            // waits for events does not grow while idle (on_rtt sees every sample).
+            events.back() = std::move(e);
+            self.shared_->events_dropped.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
         if (events.size() >= self.config_.event_queue_capacity) {
             events.pop_front();
             self.shared_->events_dropped.fetch_add(1, std::memory_order_relaxed);
@@ -273,8 +352,10 @@ struct basic_session<Stream>::run_loops {
     }
 
     void queue_ping(std::uint64_t seq, time_point now) {
-        queue_control(ping_frame{seq, detail::now_us(now)});
+        // Listed first: queue_control may resume the writer at once, and it must know which
+        // pings its batch carries to start their pong deadlines from the write.
         pings_queued.push_back(seq);
+        queue_control(ping_frame{seq, detail::now_us(now)});
     }
 
     void set_interval(duration interval, time_point now) {
@@ -289,37 +370,82 @@ struct basic_session<Stream>::run_loops {
         push_event(std::move(e));
     }
 
+    // A complete inbound message. It is queued; it counts as delivered (claimed in the resume
+    // store, covered by our ACKs) only once the application takes it (take_received): a session
+    // whose application stops taking messages -- a frozen or dying process -- must not
+    // acknowledge them, or the sender would drop from its resend buffer what no application got.
     void deliver(std::string payload) {
         const std::uint64_t seq = next_in_seq++;
-        bool duplicate = seq <= delivered;
-        if (!duplicate && resume_counter) {
-            // Claim the sequence number in the store: servers sharing a store (or a stale
-            // connection of this one, thawed after a freeze) never deliver the same message twice.
-            std::uint64_t seen = resume_counter->load(std::memory_order_relaxed);
-            while (seen < seq &&
-                   !resume_counter->compare_exchange_weak(seen, seq, std::memory_order_relaxed))
-                ;
-            duplicate = seen >= seq;
-        }
-        if (duplicate) {
-            // A message re-sent after a reconnect that this logical session already delivered.
+        if (seq <= delivered) {
+            // Re-sent after a reconnect, and delivered before it (by this logical session).
             self.shared_->duplicates_dropped.fetch_add(1, std::memory_order_relaxed);
             return;
         }
-        delivered = seq;
-        self.shared_->delivered_seq.store(seq, std::memory_order_relaxed);
-        self.shared_->messages_received.fetch_add(1, std::memory_order_relaxed);
-        received_message message{seq, std::move(payload)};
-        if (pending_receive) {
-            auto h = std::move(*pending_receive);
-            pending_receive.reset();
-            detail::complete_later(std::move(h), exec, boost::system::error_code{},
-                                   std::move(message));
-            return;
-        }
-        inbox_bytes += message.payload.size();
-        inbox.push_back(std::move(message));
+        inbox_bytes += payload.size();
+        inbox.push_back(received_message{seq, std::move(payload)});
         self.shared_->queued_receive_bytes.store(inbox_bytes, std::memory_order_relaxed);
+    }
+
+    // Takes the oldest queued message for the application, skipping those that another
+    // connection of this logical session (servers sharing a resume store, or a stale connection
+    // thawed after a freeze) has already handed to its application. False when none is left.
+    bool take_received(received_message& out) {
+        bool taken = false;
+        while (!taken && !inbox.empty()) {
+            received_message m = std::move(inbox.front());
+            inbox.pop_front();
+            inbox_bytes -= m.payload.size();
+            bool duplicate = false;
+            if (resume_counter) {
+                std::uint64_t seen = resume_counter->load(std::memory_order_relaxed);
+                while (seen < m.seq && !resume_counter->compare_exchange_weak(
+                                           seen, m.seq, std::memory_order_relaxed))
+                    ;
+                duplicate = seen >= m.seq;
+            }
+            if (duplicate) {
+                self.shared_->duplicates_dropped.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            delivered = m.seq;
+            self.shared_->delivered_seq.store(m.seq, std::memory_order_relaxed);
+            self.shared_->messages_received.fetch_add(1, std::memory_order_relaxed);
+            out = std::move(m);
+            taken = true;
+        }
+        self.shared_->queued_receive_bytes.store(inbox_bytes, std::memory_order_relaxed);
+        return taken;
+    }
+
+    // Acknowledge in bulk: one ACK per 64 messages taken; otherwise the writer piggybacks it on
+    // the next write, or sends it alone after ack_delay.
+    void schedule_ack(time_point now) {
+        if (!hello_received || ended)
+            return;
+        if (delivered - ack_sent >= 64) {
+            ack_sent = delivered;
+            queue_control(ack_frame{delivered});
+        } else if (delivered != ack_sent && ack_due_for != ack_sent) {
+            ack_due_for = ack_sent;
+            ack_due = now + self.config_.ack_delay;
+            wake_writer();
+        }
+    }
+
+    // Completes a pending receive with the oldest queued message. Called by the reader after
+    // a read completed, so the handler may run at once (see complete_now).
+    void hand_over_received() {
+        if (!pending_receive)
+            return;
+        received_message m;
+        if (!take_received(m))
+            return;
+        auto h = std::move(*pending_receive);
+        pending_receive.reset();
+        if (pending_receive_direct)
+            detail::invoke_now(std::move(h), boost::system::error_code{}, std::move(m));
+        else
+            detail::complete_now(std::move(h), boost::system::error_code{}, std::move(m));
     }
 
     // --- frame handling --------------------------------------------------------------------
@@ -463,11 +589,15 @@ struct basic_session<Stream>::run_loops {
 
     boost::asio::awaitable<boost::system::error_code> reader_loop() {
         const std::size_t max_frame = frame_header_size + self.config_.max_frame_payload;
-        read_buffer.resize(std::min<std::size_t>(4096, max_frame));
+        // Small while idle (most sessions mostly are); a read that fills the free space means
+        // more is waiting, so the buffer doubles then, up to 64 KiB (bigger frames grow it below).
+        read_buffer.resize(std::min<std::size_t>(512, max_frame));
         for (;;) {
+            if (writer_done)
+                co_return writer_result;
             if (stop_reason && !draining())
                 co_return stop_reason;
-            if (read_buffer.size() - read_end < 512 && read_begin > 0) {
+            if (read_buffer.size() - read_end < 256 && read_begin > 0) {
                 std::copy(read_buffer.begin() + read_begin, read_buffer.begin() + read_end,
                           read_buffer.begin());
                 read_end -= read_begin;
@@ -478,6 +608,8 @@ struct basic_session<Stream>::run_loops {
             auto [ec, n] = co_await self.stream_.async_read_some(
                 boost::asio::buffer(read_buffer.data() + read_end, read_buffer.size() - read_end),
                 boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (writer_done)
+                co_return writer_result;
             if (stop_reason && !draining())
                 co_return stop_reason;
             if (ec) {
@@ -489,8 +621,12 @@ struct basic_session<Stream>::run_loops {
                 }
                 co_return ec;
             }
+            const bool filled = read_end + n == read_buffer.size();
             read_end += n;
             self.shared_->bytes_received.fetch_add(n, std::memory_order_relaxed);
+            if (filled && read_buffer.size() < std::min<std::size_t>(64 * 1024, max_frame))
+                read_buffer.resize(
+                    std::min<std::size_t>({read_buffer.size() * 2, 64 * 1024, max_frame}));
             const time_point now = clock::now();
             bool saw_inbound = false;
             for (;;) {
@@ -524,17 +660,11 @@ struct basic_session<Stream>::run_loops {
                 if (auto err = apply(monitor.on_inbound(now), before, now))
                     co_return err;
             }
-            // Acknowledge in bulk: one ACK per 64 messages; otherwise the writer piggybacks it on
-            // the next write, or sends it alone after ack_delay.
-            if (delivered - ack_sent >= 64) {
-                ack_sent = delivered;
-                queue_control(ack_frame{delivered});
-            } else if (delivered != ack_sent && ack_due_for != ack_sent) {
-                ack_due_for = ack_sent;
-                ack_due = now + self.config_.ack_delay;
-                wake_writer();
-            }
-            while (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason) {
+            // First the application, whose reply (written at once) may carry the ACK.
+            hand_over_received();
+            schedule_ack(now);
+            while (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason &&
+                   !writer_done) {
                 // Back-pressure: stop reading until the application catches up.
                 reader_paused = true;
                 reader_resume.expires_at(time_point::max());
@@ -548,133 +678,153 @@ struct basic_session<Stream>::run_loops {
         }
     }
 
-    boost::asio::awaitable<boost::system::error_code> writer_loop() {
-        std::vector<boost::asio::const_buffer> buffers;
-        std::vector<std::array<std::uint8_t, frame_header_size>> headers(16);
-        std::vector<std::size_t> chunk_sizes;
-        std::size_t data_frames = 0;
-        for (;;) {
-            if (stop_reason && !(closing && stop_reason == error::session_closed))
-                co_return stop_reason;
-            buffers.clear();
-            chunk_sizes.clear();
-            data_frames = 0;
-            // Withdrawn (cancelled) messages at the front are simply dropped.
-            while (!send_queue.empty() && send_queue.front().withdrawn)
-                send_queue.pop_front();
-            // Piggyback the cumulative ACK on any write.
-            if (delivered != ack_sent && (!control_out.empty() || !send_queue.empty())) {
-                ack_sent = delivered;
-                encode_append(ack_frame{delivered}, control_out);
-            }
-            control_writing.clear();
-            pings_writing.clear();
-            std::swap(control_writing, control_out);
-            std::swap(pings_writing, pings_queued);
-            if (!control_writing.empty())
-                buffers.emplace_back(boost::asio::buffer(control_writing));
-            // Data: whole small messages batched, a large one one chunk at a time.
-            std::size_t batch_bytes = 0;
-            for (std::size_t i = 0; i < send_queue.size() && chunk_sizes.size() < headers.size() &&
-                                    batch_bytes < self.config_.chunk_size;
-                 ++i) {
-                auto& m = send_queue[i];
-                if (m.withdrawn) {
-                    chunk_sizes.push_back(0); // keeps indices aligned; nothing is written
-                    continue;
-                }
-                const std::size_t remaining = m.payload.size() - m.offset;
-                const std::size_t chunk = std::min(remaining, self.config_.chunk_size);
-                const bool fin = chunk == remaining;
-                encode_header(frame_type::data, fin ? flag_fin : 0,
-                              static_cast<std::uint32_t>(chunk),
-                              headers[chunk_sizes.size()].data());
-                buffers.emplace_back(boost::asio::buffer(headers[chunk_sizes.size()]));
-                ++data_frames;
-                if (chunk)
-                    buffers.emplace_back(boost::asio::buffer(m.payload.data() + m.offset, chunk));
-                chunk_sizes.push_back(chunk);
-                batch_bytes += chunk + frame_header_size;
-                if (!fin)
-                    break; // the rest of this message waits behind any new control frame
-            }
-            if (buffers.empty()) {
-                if (stop_reason)
-                    co_return stop_reason; // closing and everything flushed
-                writer_sleeping = true;
-                // A pending ACK waits at most ack_delay for a write to ride on.
-                const bool ack_pending = delivered != ack_sent;
-                wake_timer.expires_at(ack_pending ? ack_due : time_point::max());
-                boost::system::error_code wait_ec;
-                co_await wake_timer.async_wait(
-                    boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
-                writer_sleeping = false;
-                if (co_await run_loops::cancelled())
-                    co_return stop_reason
-                        ? stop_reason
-                        : boost::system::error_code(boost::asio::error::operation_aborted);
-                if (!wait_ec && delivered != ack_sent) {
-                    ack_sent = delivered;
-                    encode_append(ack_frame{delivered}, control_out);
-                }
+    // Writes what is queued: control frames first, then data (whole small messages batched, a
+    // large one one chunk at a time), or goes idle; finishes once the session stops.
+    void write_next() {
+        if (stop_reason && !draining())
+            return writer_finish(stop_reason);
+        write_buffers.clear();
+        chunk_sizes.clear();
+        data_frames = 0;
+        // Withdrawn (cancelled) messages at the front are simply dropped.
+        while (!send_queue.empty() && send_queue.front().withdrawn)
+            send_queue.pop_front();
+        // Piggyback the cumulative ACK on any write.
+        if (delivered != ack_sent && (!control_out.empty() || !send_queue.empty())) {
+            ack_sent = delivered;
+            encode_append(ack_frame{delivered}, control_out);
+        }
+        control_writing.clear();
+        pings_writing.clear();
+        std::swap(control_writing, control_out);
+        std::swap(pings_writing, pings_queued);
+        if (!control_writing.empty())
+            write_buffers.emplace_back(boost::asio::buffer(control_writing));
+        std::size_t batch_bytes = 0;
+        for (std::size_t i = 0;
+             i < send_queue.size() && chunk_sizes.size() < write_headers.size() &&
+             batch_bytes < self.config_.chunk_size;
+             ++i) {
+            auto& m = send_queue[i];
+            if (m.withdrawn) {
+                chunk_sizes.push_back(0); // keeps indices aligned; nothing is written
                 continue;
             }
-            in_write = chunk_sizes.size();
-            const time_point write_started = pings_writing.empty() ? time_point{} : clock::now();
-            auto [ec, n] = co_await boost::asio::async_write(
-                self.stream_, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
-            in_write = 0;
-            if (ec) {
-                stream_dirty = true;
-                // Messages whose last chunk went out whole before the cut did reach the
-                // transport: report them sent, the rest fail with the reason.
-                std::size_t left = n > control_writing.size() ? n - control_writing.size() : 0;
-                std::size_t whole = 0;
-                for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
-                    auto& m = send_queue[i];
-                    if (m.withdrawn) {
-                        ++whole;
-                        continue;
-                    }
-                    const std::size_t frame_bytes = frame_header_size + chunk_sizes[i];
-                    if (left < frame_bytes)
-                        break;
-                    left -= frame_bytes;
-                    m.offset += chunk_sizes[i];
-                    if (m.offset != m.payload.size())
-                        break;
-                    ++whole;
-                }
-                self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
-                complete_front(whole);
-                if (stop_reason)
-                    co_return stop_reason;
-                // The peer went away (killed, closed): the same ending the reader reports.
-                if (ec == boost::asio::error::connection_reset ||
-                    ec == boost::asio::error::broken_pipe || ec == boost::asio::error::eof)
-                    co_return error::peer_closed;
-                co_return ec;
-            }
-            const time_point now = clock::now();
-            self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
-            for (const std::uint64_t seq : pings_writing)
-                monitor.on_ping_written(seq, now, write_started);
-            std::size_t finished = 0;
+            const std::size_t remaining = m.payload.size() - m.offset;
+            const std::size_t chunk = std::min(remaining, self.config_.chunk_size);
+            const bool fin = chunk == remaining;
+            auto& header = write_headers[chunk_sizes.size()];
+            encode_header(frame_type::data, fin ? flag_fin : 0, static_cast<std::uint32_t>(chunk),
+                          header.data());
+            write_buffers.emplace_back(boost::asio::buffer(header));
+            ++data_frames;
+            if (chunk)
+                write_buffers.emplace_back(boost::asio::buffer(m.payload.data() + m.offset, chunk));
+            chunk_sizes.push_back(chunk);
+            batch_bytes += chunk + frame_header_size;
+            if (!fin)
+                break; // the rest of this message waits behind any new control frame
+        }
+        if (write_buffers.empty()) {
+            if (stop_reason)
+                return writer_finish(stop_reason); // closing and everything flushed
+            if (delivered != ack_sent)
+                arm_ack_timer();
+            writer_idle = true;
+            return;
+        }
+        in_write = chunk_sizes.size();
+        write_started = pings_writing.empty() ? time_point{} : clock::now();
+        // A span, not the vector: async_write copies its buffer sequence into the operation,
+        // and copying a vector is an allocation per write.
+        boost::asio::async_write(
+            self.stream_, std::span<const boost::asio::const_buffer>(write_buffers),
+            [this](boost::system::error_code ec, std::size_t n) { on_written(ec, n); });
+    }
+
+    void on_written(boost::system::error_code ec, std::size_t n) {
+        in_write = 0;
+        if (ec) {
+            stream_dirty = true;
+            // Messages whose last chunk went out whole before the cut did reach the
+            // transport: report them sent, the rest fail with the reason.
+            std::size_t left = n > control_writing.size() ? n - control_writing.size() : 0;
+            std::size_t whole = 0;
             for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
                 auto& m = send_queue[i];
-                m.offset += chunk_sizes[i];
-                if (m.withdrawn || m.offset == m.payload.size())
-                    ++finished;
-                else
+                if (m.withdrawn) {
+                    ++whole;
+                    continue;
+                }
+                const std::size_t frame_bytes = frame_header_size + chunk_sizes[i];
+                if (left < frame_bytes)
                     break;
+                left -= frame_bytes;
+                m.offset += chunk_sizes[i];
+                if (m.offset != m.payload.size())
+                    break;
+                ++whole;
             }
-            self.shared_->frames_sent.fetch_add(data_frames, std::memory_order_relaxed);
-            complete_front(finished);
+            self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
+            complete_front(whole);
+            if (stop_reason)
+                return writer_finish(stop_reason);
+            // The peer went away (killed, closed): the same ending the reader reports.
+            if (ec == boost::asio::error::connection_reset ||
+                ec == boost::asio::error::broken_pipe || ec == boost::asio::error::eof)
+                return writer_finish(error::peer_closed);
+            return writer_finish(ec);
+        }
+        const time_point now = clock::now();
+        self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
+        for (const std::uint64_t seq : pings_writing)
+            monitor.on_ping_written(seq, now, write_started);
+        std::size_t finished = 0;
+        for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
+            auto& m = send_queue[i];
+            m.offset += chunk_sizes[i];
+            if (m.withdrawn || m.offset == m.payload.size())
+                ++finished;
+            else
+                break;
+        }
+        self.shared_->frames_sent.fetch_add(data_frames, std::memory_order_relaxed);
+        complete_front(finished, true);
+        write_next();
+    }
+
+    // The writer ends the session (closing and flushed, a write error, or the session stopped):
+    // the reader stops too, whatever it was waiting for, and the run may say farewell.
+    void writer_finish(boost::system::error_code reason) {
+        writer_done = true;
+        writer_result = reason;
+        boost::system::error_code ignored;
+        detail::lowest_layer_of(self.stream_).cancel(ignored);
+        reader_resume.cancel();
+        if (writer_done_waiter) {
+            auto h = std::move(*writer_done_waiter);
+            writer_done_waiter.reset();
+            detail::complete_later(std::move(h), exec, boost::system::error_code{});
         }
     }
 
+    // Completes once the writer has finished (at once if it has).
+    auto writer_finished() {
+        auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+        return boost::asio::async_initiate<decltype(token), void(boost::system::error_code)>(
+            [this](auto handler) {
+                if (writer_done)
+                    detail::complete_later(std::move(handler), exec, boost::system::error_code{});
+                else
+                    writer_done_waiter.emplace(std::move(handler));
+            },
+            token);
+    }
+
     // The first `count` queued messages were written whole (or withdrawn): report them sent.
-    void complete_front(std::size_t count) {
+    // `at_once`: we are in the completion of a successful write, not in async_send, so the
+    // handlers may run now rather than after another trip through the scheduler.
+    void complete_front(std::size_t count, bool at_once = false) {
         for (std::size_t i = 0; i < count && !send_queue.empty(); ++i) {
             auto m = std::move(send_queue.front());
             send_queue.pop_front();
@@ -682,37 +832,55 @@ struct basic_session<Stream>::run_loops {
                 continue;
             self.shared_->queued_send_bytes.fetch_sub(m.payload.size(), std::memory_order_relaxed);
             self.shared_->messages_sent.fetch_add(1, std::memory_order_relaxed);
-            detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
+            if (!at_once)
+                detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
+            else if (m.direct)
+                detail::invoke_now(std::move(m.handler), boost::system::error_code{});
+            else
+                detail::complete_now(std::move(m.handler), boost::system::error_code{});
         }
     }
 
-    boost::asio::awaitable<boost::system::error_code> heartbeat_loop() {
-        const time_point handshake_deadline = clock::now() + self.config_.handshake_timeout;
-        for (;;) {
-            if (stop_reason && !draining())
-                co_return stop_reason;
-            time_point deadline = hello_received ? monitor.next_deadline() : handshake_deadline;
-            heartbeat_timer.expires_at(deadline);
-            armed_deadline = deadline;
-            boost::system::error_code ec;
-            co_await heartbeat_timer.async_wait(
-                boost::asio::redirect_error(boost::asio::use_awaitable, ec));
-            if (stop_reason && !draining())
-                co_return stop_reason;
-            if (co_await run_loops::cancelled())
-                co_return boost::asio::error::operation_aborted;
-            if (ec)
-                continue; // re-armed on purpose (interval change, handshake done, close)
+    // The heartbeat: one timer armed for the monitor's next deadline (the handshake deadline
+    // until HELLO arrived), driven by plain callbacks -- a coroutine here would cost a frame and
+    // a parallel-group branch per session. Cancelling the timer re-arms it (interval change,
+    // handshake done, an earlier deadline); it stops once the session stops, or after the run.
+    void arm_heartbeat() {
+        const time_point deadline = hello_received ? monitor.next_deadline() : handshake_deadline;
+        heartbeat_timer.expires_at(deadline);
+        armed_deadline = deadline;
+        heartbeat_timer.async_wait([this](boost::system::error_code ec) { on_heartbeat(ec); });
+    }
+
+    void on_heartbeat(boost::system::error_code ec) {
+        if (heartbeat_over || (stop_reason && !draining()))
+            return;
+        if (!ec) {
             const time_point now = clock::now();
+            boost::system::error_code err;
             if (!hello_received) {
                 if (now >= handshake_deadline)
-                    co_return error::handshake_timeout;
-                continue;
+                    err = error::handshake_timeout;
+            } else {
+                const peer_state before = monitor.state();
+                err = apply(monitor.on_timer(now), before, now);
             }
-            const peer_state before = monitor.state();
-            if (auto err = apply(monitor.on_timer(now), before, now))
-                co_return err;
+            if (err) {
+                end_loops(err);
+                return;
+            }
         }
+        arm_heartbeat();
+    }
+
+    // The heartbeat decided that the session ends (verdict, handshake timeout): the reader and
+    // the writer stop at once, whatever they were waiting for.
+    void end_loops(boost::system::error_code reason) {
+        heartbeat_over = true;
+        loops_aborting = true;
+        stop(reason);
+        boost::system::error_code ignored;
+        detail::lowest_layer_of(self.stream_).cancel(ignored);
     }
 
     boost::asio::awaitable<boost::system::error_code> run() {
@@ -723,9 +891,38 @@ struct basic_session<Stream>::run_loops {
                                   detail::to_ms32(cfg.max_peer_ping_interval), cfg.session_id, 0,
                                   cfg.first_seq});
         publish_monitor();
-        auto result = co_await (reader_loop() || writer_loop() || heartbeat_loop());
-        boost::system::error_code reason =
-            std::visit([](auto ec) { return boost::system::error_code(ec); }, result);
+        handshake_deadline = clock::now() + cfg.handshake_timeout;
+        arm_heartbeat();
+        // The reader runs in this coroutine; the writer and the heartbeat on callbacks: no
+        // parallel group, no spawned coroutines per session.
+        write_next(); // the HELLO
+        boost::system::error_code reason;
+        try {
+            reason = co_await reader_loop();
+        } catch (const boost::system::system_error& e) {
+            reason = e.code();
+        } catch (...) {
+            reason = boost::asio::error::fault;
+        }
+        if (!writer_done) {
+            // The reader ended the session: the writer stops (a write in flight is cut short,
+            // as the peer is gone or the session was cancelled) before the farewell writes.
+            if (!stop_reason)
+                stop_reason = reason;
+            loops_aborting = true;
+            if (writer_idle) {
+                writer_idle = false;
+                writer_finish(stop_reason);
+            } else {
+                boost::system::error_code ignored;
+                detail::lowest_layer_of(self.stream_).cancel(ignored);
+                co_await writer_finished();
+            }
+        }
+        heartbeat_over = true;
+        heartbeat_timer.cancel(); // the callbacks must not outlive the run
+        wake_timer.cancel();
+        ack_timer_armed = false;
         if (stop_reason)
             reason = stop_reason;
         stop_reason = reason;
@@ -747,6 +944,7 @@ struct basic_session<Stream>::run_loops {
                                        : reason == error::peer_dead    ? 1011
                                                                        : 1002;
             encode_append(close_frame{code, error_name(reason)}, bytes);
+            timer_type close_timer(exec); // only the farewell needs it: not kept per session
             close_timer.expires_after(self.config_.close_timeout);
             auto written = co_await (
                 boost::asio::async_write(self.stream_, boost::asio::buffer(bytes),
@@ -790,10 +988,15 @@ struct basic_session<Stream>::run_loops {
             detail::complete_later(std::move(m.handler), exec, reason);
         }
         send_queue.clear();
-        if (pending_receive && inbox.empty()) {
+        if (pending_receive) {
             auto h = std::move(*pending_receive);
             pending_receive.reset();
-            detail::complete_later(std::move(h), exec, reason, received_message{});
+            // A message parsed in the read that ended the session may not be handed over yet.
+            if (received_message m; take_received(m))
+                detail::complete_later(std::move(h), exec, boost::system::error_code{},
+                                       std::move(m));
+            else
+                detail::complete_later(std::move(h), exec, reason, received_message{});
         }
         {
             std::lock_guard lock(self.shared_->mutex);
@@ -858,12 +1061,10 @@ void basic_session<Stream>::start_run(run_handler handler) {
 }
 
 template <class Stream>
-void basic_session<Stream>::start_send(std::string message, send_handler handler) {
-    boost::asio::dispatch(stream_.get_executor(), [this, m = std::move(message),
-                                                   h = std::move(handler)]() mutable {
-        const auto ex = stream_.get_executor();
+void basic_session<Stream>::start_send(std::string message, send_handler handler, bool direct) {
+    auto body = [this, m = std::move(message), h = std::move(handler), direct]() mutable {
         if (!loops_) {
-            detail::complete_later(std::move(h), ex,
+            detail::complete_later(std::move(h), stream_.get_executor(),
                                    boost::system::error_code(error::invalid_config));
             return;
         }
@@ -872,7 +1073,7 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
             const auto reason = l.ended         ? l.end_reason
                                 : l.stop_reason ? l.stop_reason
                                                 : boost::system::error_code(error::session_closed);
-            detail::complete_later(std::move(h), ex, reason);
+            detail::complete_later(std::move(h), l.exec, reason);
             return;
         }
         const std::uint64_t id = l.next_message_id++;
@@ -900,35 +1101,37 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
             });
         }
         shared_->queued_send_bytes.fetch_add(m.size(), std::memory_order_relaxed);
-        l.send_queue.push_back(outgoing_message{std::move(m), 0, std::move(h), id, false, seq});
+        l.send_queue.push_back(
+            outgoing_message{std::move(m), 0, std::move(h), id, false, seq, direct});
         l.wake_writer();
-    });
+    };
+    if (loops_ && detail::running_here(loops_->exec))
+        body();
+    else
+        boost::asio::dispatch(stream_.get_executor(), std::move(body));
 }
 
 template <class Stream>
-void basic_session<Stream>::start_receive(receive_handler handler) {
-    boost::asio::dispatch(stream_.get_executor(), [this, h = std::move(handler)]() mutable {
-        const auto ex = stream_.get_executor();
+void basic_session<Stream>::start_receive(receive_handler handler, bool direct) {
+    auto body = [this, h = std::move(handler), direct]() mutable {
         if (!loops_) {
-            detail::complete_later(std::move(h), ex,
+            detail::complete_later(std::move(h), stream_.get_executor(),
                                    boost::system::error_code(error::invalid_config),
                                    received_message{});
             return;
         }
         auto& l = *loops_;
+        const auto& ex = l.exec;
         if (l.pending_receive) {
             detail::complete_later(std::move(h), ex,
                                    boost::system::error_code(boost::asio::error::already_started),
                                    received_message{});
             return;
         }
-        if (!l.inbox.empty()) {
-            received_message m = std::move(l.inbox.front());
-            l.inbox.pop_front();
-            l.inbox_bytes -= m.payload.size();
-            shared_->queued_receive_bytes.store(l.inbox_bytes, std::memory_order_relaxed);
+        if (received_message m; l.take_received(m)) {
             if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
                 l.reader_resume.cancel();
+            l.schedule_ack(clock::now());
             detail::complete_later(std::move(h), ex, boost::system::error_code{}, std::move(m));
             return;
         }
@@ -938,7 +1141,12 @@ void basic_session<Stream>::start_receive(receive_handler handler) {
         }
         detail::park_cancellable(l.pending_receive, std::move(h), ex, received_message{},
                                  [this] { return &loops_->pending_receive; });
-    });
+        l.pending_receive_direct = direct;
+    };
+    if (loops_ && detail::running_here(loops_->exec))
+        body();
+    else
+        boost::asio::dispatch(stream_.get_executor(), std::move(body));
 }
 
 template <class Stream>
