@@ -1,5 +1,6 @@
 #include <heartbeat/server.hpp>
 
+#include <heartbeat/detail/peer_registry.hpp>
 #include <heartbeat/resume_store.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -10,26 +11,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <mutex>
-
 namespace heartbeat {
 
 namespace asio = boost::asio;
-
-namespace {
-
-std::string address_of(const asio::ip::tcp::endpoint& ep) {
-    const auto addr = ep.address();
-    if (addr.is_v6())
-        return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
-    return addr.to_string() + ":" + std::to_string(ep.port());
-}
-
-std::string address_of(const asio::local::stream_protocol::endpoint& ep) {
-    return ep.path().empty() ? std::string("unix:peer") : ep.path();
-}
-
-} // namespace
 
 template <class Protocol>
 struct basic_server<Protocol>::state : std::enable_shared_from_this<state> {
@@ -60,11 +44,7 @@ struct basic_server<Protocol>::state : std::enable_shared_from_this<state> {
     server_config config;
     server_callbacks callbacks;
 
-    mutable std::mutex mutex; // guards peers, counters, closed
-    std::map<std::uint64_t, std::shared_ptr<peer>> peers;
-    server_stats counters;
-    std::uint64_t next_id = 1;
-    bool closed = false;
+    detail::peer_registry<peer> registry;
 
     asio::awaitable<boost::system::error_code> accept_loop() {
         auto self = this->shared_from_this();
@@ -72,11 +52,8 @@ struct basic_server<Protocol>::state : std::enable_shared_from_this<state> {
         for (;;) {
             auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc),
                                                                asio::as_tuple(asio::use_awaitable));
-            {
-                std::lock_guard lock(mutex);
-                if (closed)
-                    co_return asio::error::operation_aborted;
-            }
+            if (registry.closed())
+                co_return asio::error::operation_aborted;
             if (ec == asio::error::operation_aborted)
                 co_return ec;
             if (ec) {
@@ -93,56 +70,24 @@ struct basic_server<Protocol>::state : std::enable_shared_from_this<state> {
         boost::system::error_code ec;
         const auto remote = socket.remote_endpoint(ec);
         auto p = std::make_shared<peer>();
-        {
-            std::lock_guard lock(mutex);
-            if (peers.size() >= config.max_sessions) {
-                ++counters.rejected;
-                socket.close(ec);
-                return;
-            }
-            ++counters.accepted;
-            p->info.id = next_id++;
-            p->info.address = ec ? std::string("unknown") : address_of(remote);
+        if (registry.full(config.max_sessions) ||
+            !registry.accept(*p, ec ? std::string("unknown") : detail::peer_address(remote))) {
+            socket.close(ec);
+            return;
         }
-        session_callbacks scb;
-        std::weak_ptr<peer> weak = p;
         auto self = this->shared_from_this();
-        // Callbacks hold the server weakly: a session must not keep its server alive.
-        std::weak_ptr<state> weak_self = self;
-        if (callbacks.on_peer_state)
-            scb.on_state_change = [weak_self, weak](peer_state from, peer_state to, unsigned missed) {
-                auto self = weak_self.lock();
-                if (auto pp = weak.lock(); pp && self)
-                    self->callbacks.on_peer_state(pp->info, from, to, missed);
-            };
-        if (callbacks.on_peer_rtt)
-            scb.on_rtt = [weak_self, weak](duration rtt, const rtt_estimator& est) {
-                auto self = weak_self.lock();
-                if (auto pp = weak.lock(); pp && self)
-                    self->callbacks.on_peer_rtt(pp->info, rtt, est.srtt());
-            };
-        if (callbacks.on_peer_dead)
-            scb.on_verdict = [weak_self, weak](const verdict& v) {
-                auto self = weak_self.lock();
-                if (auto pp = weak.lock(); pp && self)
-                    self->callbacks.on_peer_dead(pp->info, v);
-            };
+        const auto scb = detail::peer_session_callbacks(callbacks, std::weak_ptr<state>(self),
+                                                        std::weak_ptr<peer>(p));
         p->session = std::make_unique<session_type>(std::move(socket), config.session, scb);
-        {
-            // Listed only once its session exists: stats() and send_to() run on other threads.
-            std::lock_guard lock(mutex);
-            peers.emplace(p->info.id, p);
-        }
+        // Listed only once its session exists: stats() and send_to() run on other threads. A
+        // session of a server that closed meanwhile never runs: its destructor closes the socket.
+        if (!registry.insert(p))
+            return;
         if (callbacks.on_peer_connected)
             asio::post(p->session->get_executor(),
                        [self, p] { self->callbacks.on_peer_connected(p->info); });
         p->session->async_run([self, p](boost::system::error_code reason) {
-            {
-                std::lock_guard lock(self->mutex);
-                self->peers.erase(p->info.id);
-                ++self->counters.ended;
-                ++self->counters.endings[error_name(reason)];
-            }
+            self->registry.remove(p->info.id, reason);
             if (self->callbacks.on_peer_closed)
                 self->callbacks.on_peer_closed(p->info, reason);
         });
@@ -185,13 +130,7 @@ basic_server<Protocol>::~basic_server() {
     if (state_->ioc.stopped()) {
         boost::system::error_code ignored;
         state_->acceptor.close(ignored);
-        std::vector<std::shared_ptr<typename state::peer>> peers;
-        {
-            std::lock_guard lock(state_->mutex);
-            for (auto& [id, p] : state_->peers)
-                peers.push_back(p);
-        }
-        for (auto& p : peers)
+        for (auto& p : state_->registry.peers())
             p->session->stream().close(ignored);
     }
 }
@@ -216,14 +155,9 @@ void basic_server<Protocol>::start_run(
 
 template <class Protocol>
 bool basic_server<Protocol>::send_to(std::uint64_t peer_id, std::string message) {
-    std::shared_ptr<typename state::peer> p;
-    {
-        std::lock_guard lock(state_->mutex);
-        auto it = state_->peers.find(peer_id);
-        if (it == state_->peers.end())
-            return false;
-        p = it->second;
-    }
+    auto p = state_->registry.find(peer_id);
+    if (!p)
+        return false;
     p->session->async_send(std::move(message), [p](boost::system::error_code) {});
     return true;
 }
@@ -231,40 +165,20 @@ bool basic_server<Protocol>::send_to(std::uint64_t peer_id, std::string message)
 template <class Protocol>
 void basic_server<Protocol>::close() {
     auto s = state_;
-    std::vector<std::shared_ptr<typename state::peer>> peers;
-    {
-        std::lock_guard lock(s->mutex);
-        if (s->closed)
-            return;
-        s->closed = true;
-        for (auto& [id, p] : s->peers)
-            peers.push_back(p);
-    }
+    auto peers = s->registry.close();
+    if (!peers)
+        return;
     asio::post(s->strand, [s] {
         boost::system::error_code ignored;
         s->acceptor.close(ignored);
     });
-    for (auto& p : peers)
+    for (auto& p : *peers)
         p->session->close();
 }
 
 template <class Protocol>
 server_stats basic_server<Protocol>::stats() const {
-    std::vector<std::shared_ptr<typename state::peer>> peers;
-    server_stats out;
-    {
-        std::lock_guard lock(state_->mutex);
-        out = state_->counters;
-        out.active = state_->peers.size();
-        for (auto& [id, p] : state_->peers)
-            peers.push_back(p);
-    }
-    for (auto& p : peers) {
-        const auto s = p->session->stats();
-        out.bytes_sent += s.bytes_sent;
-        out.bytes_received += s.bytes_received;
-    }
-    return out;
+    return state_->registry.stats([](const typename state::peer& p) { return p.session->stats(); });
 }
 
 template class basic_server<asio::ip::tcp>;

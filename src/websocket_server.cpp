@@ -1,6 +1,7 @@
 #include <heartbeat/websocket_server.hpp>
 
 #include <heartbeat/detail/handshake_deadline.hpp>
+#include <heartbeat/detail/peer_registry.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -21,7 +22,6 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include <mutex>
 #include <stdexcept>
 #include <variant>
 
@@ -33,17 +33,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using tls_stream = asio::ssl::stream<tcp::socket>;
-
-namespace {
-
-std::string address_of(const tcp::endpoint& ep) {
-    const auto addr = ep.address();
-    if (addr.is_v6())
-        return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
-    return addr.to_string() + ":" + std::to_string(ep.port());
-}
-
-} // namespace
 
 struct websocket_server::state : std::enable_shared_from_this<state> {
     struct peer {
@@ -76,16 +65,9 @@ struct websocket_server::state : std::enable_shared_from_this<state> {
     websocket_server_config config;
     server_callbacks callbacks;
 
-    mutable std::mutex mutex; // guards peers, counters, closed
-    std::map<std::uint64_t, std::shared_ptr<peer>> peers;
-    server_stats counters;
-    std::uint64_t next_id = 1;
-    bool closed = false;
+    detail::peer_registry<peer> registry;
 
-    bool is_closed() const {
-        std::lock_guard lock(mutex);
-        return closed;
-    }
+    bool is_closed() const { return registry.closed(); }
 
     asio::awaitable<boost::system::error_code> accept_loop() {
         auto self = shared_from_this();
@@ -176,14 +158,7 @@ struct websocket_server::state : std::enable_shared_from_this<state> {
                 co_await respond(stream, *self, req, http::status::not_found, nullptr);
             co_return;
         }
-        bool full = false;
-        {
-            std::lock_guard lock(self->mutex);
-            full = self->peers.size() >= cfg.max_sessions;
-            if (full)
-                ++self->counters.rejected;
-        }
-        if (full) {
+        if (self->registry.full(cfg.max_sessions)) {
             co_await respond(stream, *self, req, http::status::service_unavailable, nullptr);
             co_return;
         }
@@ -210,60 +185,21 @@ struct websocket_server::state : std::enable_shared_from_this<state> {
         boost::system::error_code ec;
         const auto remote = beast::get_lowest_layer(ws).remote_endpoint(ec);
         auto p = std::make_shared<peer>();
-        {
-            std::lock_guard lock(self->mutex);
-            if (self->closed)
-                return; // the stream's destructor closes the connection
-            ++self->counters.accepted;
-            p->info.id = self->next_id++;
-            p->info.address = ec ? std::string("unknown") : address_of(remote);
-        }
-        // The session's callbacks hold the server and the peer weakly: the server owns its
-        // peers, so strong references here would be a cycle that outlives the io_context.
-        session_callbacks scb;
-        std::weak_ptr<peer> weak = p;
-        std::weak_ptr<state> server = self;
-        if (self->callbacks.on_peer_state)
-            scb.on_state_change = [server, weak](peer_state from, peer_state to, unsigned missed) {
-                auto s = server.lock();
-                auto pp = weak.lock();
-                if (s && pp)
-                    s->callbacks.on_peer_state(pp->info, from, to, missed);
-            };
-        if (self->callbacks.on_peer_rtt)
-            scb.on_rtt = [server, weak](duration rtt, const rtt_estimator& est) {
-                auto s = server.lock();
-                auto pp = weak.lock();
-                if (s && pp)
-                    s->callbacks.on_peer_rtt(pp->info, rtt, est.srtt());
-            };
-        if (self->callbacks.on_peer_dead)
-            scb.on_verdict = [server, weak](const verdict& v) {
-                auto s = server.lock();
-                auto pp = weak.lock();
-                if (s && pp)
-                    s->callbacks.on_peer_dead(pp->info, v);
-            };
+        if (!self->registry.accept(*p, ec ? std::string("unknown") : detail::peer_address(remote)))
+            return; // closed: the stream's destructor closes the connection
+        const auto scb = detail::peer_session_callbacks(self->callbacks, std::weak_ptr<state>(self),
+                                                        std::weak_ptr<peer>(p));
         auto owned =
             std::make_unique<websocket_session<Stream>>(std::move(ws), self->config.session, scb);
         auto& session = *owned;
         p->session = std::move(owned);
-        {
-            // Listed only once its session exists: stats() and send_to() use it from any thread.
-            std::lock_guard lock(self->mutex);
-            if (self->closed)
-                return; // the session never ran: its destructor closes the connection
-            self->peers.emplace(p->info.id, p);
-        }
+        // Listed only once its session exists: stats() and send_to() use it from any thread.
+        if (!self->registry.insert(p))
+            return; // closed meanwhile: the session never ran, its destructor closes the connection
         if (self->callbacks.on_peer_connected)
             self->callbacks.on_peer_connected(p->info); // we are on the peer's strand
         session.async_run([self, p](boost::system::error_code reason) {
-            {
-                std::lock_guard lock(self->mutex);
-                self->peers.erase(p->info.id);
-                ++self->counters.ended;
-                ++self->counters.endings[error_name(reason)];
-            }
+            self->registry.remove(p->info.id, reason);
             if (self->callbacks.on_peer_closed)
                 self->callbacks.on_peer_closed(p->info, reason);
         });
@@ -320,14 +256,9 @@ void websocket_server::start_run(
 
 bool websocket_server::send_to(std::uint64_t peer_id, std::string message,
                                websocket_message_kind kind) {
-    std::shared_ptr<state::peer> p;
-    {
-        std::lock_guard lock(state_->mutex);
-        auto it = state_->peers.find(peer_id);
-        if (it == state_->peers.end())
-            return false;
-        p = it->second;
-    }
+    auto p = state_->registry.find(peer_id);
+    if (!p)
+        return false;
     p->with_session([&](auto& session) {
         session.async_send(std::move(message), kind, [p](boost::system::error_code) {});
     });
@@ -336,50 +267,27 @@ bool websocket_server::send_to(std::uint64_t peer_id, std::string message,
 
 void websocket_server::close() {
     auto s = state_;
-    std::vector<std::shared_ptr<state::peer>> peers;
-    {
-        std::lock_guard lock(s->mutex);
-        if (s->closed)
-            return;
-        s->closed = true;
-        for (auto& [id, p] : s->peers)
-            peers.push_back(p);
-    }
+    auto peers = s->registry.close();
+    if (!peers)
+        return;
     asio::post(s->strand, [s] {
         boost::system::error_code ignored;
         s->acceptor.close(ignored);
     });
-    for (auto& p : peers)
+    for (auto& p : *peers)
         p->with_session([](auto& session) { session.close(); });
 }
 
 server_stats websocket_server::stats() const {
-    std::vector<std::shared_ptr<state::peer>> peers;
-    server_stats out;
-    {
-        std::lock_guard lock(state_->mutex);
-        out = state_->counters;
-        out.active = state_->peers.size();
-        for (auto& [id, p] : state_->peers)
-            peers.push_back(p);
-    }
-    for (auto& p : peers) {
-        const auto s = p->with_session([](auto& session) { return session.stats(); });
-        out.bytes_sent += s.bytes_sent;
-        out.bytes_received += s.bytes_received;
-    }
-    return out;
+    return state_->registry.stats([](state::peer& p) {
+        return p.with_session([](auto& session) { return session.stats(); });
+    });
 }
 
 std::optional<session_stats> websocket_server::peer_stats(std::uint64_t peer_id) const {
-    std::shared_ptr<state::peer> p;
-    {
-        std::lock_guard lock(state_->mutex);
-        auto it = state_->peers.find(peer_id);
-        if (it == state_->peers.end())
-            return std::nullopt;
-        p = it->second;
-    }
+    auto p = state_->registry.find(peer_id);
+    if (!p)
+        return std::nullopt;
     return p->with_session([](auto& session) { return session.stats(); });
 }
 
