@@ -809,6 +809,10 @@ struct basic_session<Stream>::run_loops {
         // Withdrawn (cancelled) messages at the front are simply dropped.
         while (!send_queue.empty() && send_queue.front().withdrawn)
             send_queue.pop_front();
+        if (send_queue.empty() && control_out.empty() && delivered == ack_sent && !stop_reason) {
+            writer_idle = true; // the common case after a write: nothing more to do
+            return;
+        }
         // Piggyback the cumulative ACK on any write.
         if (delivered != ack_sent && (!control_out.empty() || !send_queue.empty())) {
             ack_sent = delivered;
@@ -1195,6 +1199,11 @@ void basic_session<Stream>::start_run(run_handler handler) {
                 detail::complete_later(std::move(completion), stream_.get_executor(), reason);
             });
     });
+}
+
+template <class Stream>
+bool basic_session<Stream>::is_our_executor(const executor_type& ex) {
+    return loops_ ? ex == loops_->exec : ex == stream_.get_executor();
 }
 
 template <class Stream>
