@@ -29,6 +29,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_executor.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -192,14 +193,20 @@ private:
     // True when `handler` would run on this session's executor anyway, so the run loop, which
     // completes operations from inside other completions on that executor, may invoke it
     // directly instead of paying for asio::dispatch through a type-erased executor.
+    // (Asked without our executor as the default candidate, which would cost two copies of a
+    // type-erased executor per operation: a handler with no executor of its own gets ours.)
     template <class Handler>
     bool runs_on_our_executor(const Handler& handler) {
-        auto ex = boost::asio::get_associated_executor(handler, stream_.get_executor());
-        if constexpr (std::is_same_v<decltype(ex), executor_type>)
-            return ex == stream_.get_executor();
-        else
+        using with_ours = boost::asio::associated_executor_t<Handler, executor_type>;
+        using with_system = boost::asio::associated_executor_t<Handler>;
+        if constexpr (!std::is_same_v<with_ours, executor_type>)
             return false;
+        else if constexpr (std::is_same_v<with_system, boost::asio::system_executor>)
+            return true; // no associated executor: the default candidate, ours
+        else
+            return is_our_executor(boost::asio::get_associated_executor(handler));
     }
+    bool is_our_executor(const executor_type& ex);
     void start_wait_event(event_handler handler);
 
     Stream stream_;

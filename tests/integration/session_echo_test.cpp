@@ -105,3 +105,64 @@ TEST(SessionEcho, IdleSessionsExchangeHeartbeatsAndMeasureRtt) {
         ioc, [&] { return done; }, 10s));
     EXPECT_EQ(client_end, error::session_closed);
 }
+
+// Short payloads keep their bytes inside the std::string object, and the send queue moves its
+// messages when it grows: a write waiting for socket space must not point into them. Big
+// messages fill the socket buffers so writes do wait, while more short ones keep arriving;
+// received payloads reuse the buffers of sent ones, so every byte is compared.
+TEST(SessionEcho, ShortMessagesQueuedWhileAWriteWaitsArriveIntact) {
+    asio::io_context ioc;
+    auto [a, b] = tcp_pair(ioc);
+    tcp_session server(std::move(a), fast_config(200ms, 2000ms, 3));
+    tcp_session client(std::move(b), fast_config(200ms, 2000ms, 3));
+    bool server_done = false, client_done = false;
+    boost::system::error_code client_end;
+    server.async_run([&](boost::system::error_code) { server_done = true; });
+    client.async_run([&](boost::system::error_code ec) { client_end = ec, client_done = true; });
+    asio::co_spawn(ioc, echo(server), asio::detached);
+
+    constexpr int rounds = 150;
+    constexpr int shorts_per_round = 24;
+    std::vector<std::string> sent;
+    for (int r = 0; r < rounds; ++r) {
+        sent.push_back(
+            pattern(100'000 + static_cast<std::size_t>(r), static_cast<std::uint32_t>(r)));
+        for (int i = 0; i < shorts_per_round; ++i)
+            sent.push_back(
+                pattern(static_cast<std::size_t>(i), static_cast<std::uint32_t>(r * 100 + i)));
+    }
+    std::size_t received = 0;
+    bool mismatch = false;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            for (std::size_t i = 0; i < sent.size(); ++i) {
+                client.async_send(sent[i], asio::detached);
+                if (i % 5 == 4) // let the writer and the peer run between pushes
+                    co_await asio::post(ioc, asio::use_awaitable);
+            }
+        },
+        asio::detached);
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            for (std::size_t i = 0; i < sent.size(); ++i) {
+                auto [ec, msg] = co_await client.async_receive(asio::as_tuple(asio::use_awaitable));
+                if (ec || msg != sent[i]) {
+                    mismatch = true;
+                    break;
+                }
+                ++received;
+            }
+            client.close();
+        },
+        asio::detached);
+
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return client_done && server_done; }, 60s))
+        << "received " << received;
+    EXPECT_FALSE(mismatch) << "message " << received << " differed";
+    EXPECT_EQ(received, sent.size());
+    EXPECT_EQ(client_end, error::session_closed);
+    EXPECT_EQ(client.stats().messages_received, sent.size());
+}

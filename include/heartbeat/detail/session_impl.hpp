@@ -27,6 +27,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <memory>
 #include <span>
 #include <type_traits>
 #include <variant>
@@ -53,6 +55,90 @@ struct session_shared_stats {
     rtt_snapshot rtt{};
     monitor_counters heartbeat{};
 };
+
+// The counters above have one writer, the session's executor: a relaxed load and store is
+// enough (other threads only read them) and is cheaper than a read-modify-write.
+template <class T, class U>
+void add_relaxed(std::atomic<T>& counter, U n) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + static_cast<T>(n),
+                  std::memory_order_relaxed);
+}
+template <class T, class U>
+void sub_relaxed(std::atomic<T>& counter, U n) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) - static_cast<T>(n),
+                  std::memory_order_relaxed);
+}
+
+// A FIFO in one ring of slots that keeps its storage: unlike a deque walking through its blocks,
+// a queue that stays short allocates nothing in steady state. Growing it move-constructs the
+// elements into a larger ring (never move-assigns: Boost 1.81's any_completion_handler recurses
+// on move assignment), so nothing may keep a pointer INTO an element across a push_back: a
+// short std::string keeps its bytes inside the object (see the writer's small-chunk staging).
+template <class T>
+class ring_queue {
+public:
+    ring_queue() = default;
+    ring_queue(const ring_queue&) = delete;
+    ring_queue& operator=(const ring_queue&) = delete;
+    ~ring_queue() {
+        clear();
+        if (slots_)
+            std::allocator<T>().deallocate(slots_, capacity_);
+    }
+
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+    T& operator[](std::size_t i) noexcept { return slots_[(head_ + i) & (capacity_ - 1)]; }
+    T& front() noexcept { return slots_[head_]; }
+    T& back() noexcept { return (*this)[size_ - 1]; }
+
+    void push_back(T&& value) {
+        if (size_ == capacity_)
+            grow();
+        std::construct_at(slots_ + ((head_ + size_) & (capacity_ - 1)), std::move(value));
+        ++size_;
+    }
+
+    void pop_front() noexcept {
+        std::destroy_at(slots_ + head_);
+        head_ = (head_ + 1) & (capacity_ - 1);
+        if (--size_ == 0)
+            head_ = 0;
+    }
+
+    void clear() noexcept {
+        while (size_ != 0)
+            pop_front();
+    }
+
+private:
+    void grow() {
+        const std::size_t capacity = capacity_ ? capacity_ * 2 : 4; // a power of two
+        T* slots = std::allocator<T>().allocate(capacity);
+        for (std::size_t i = 0; i < size_; ++i) {
+            T& old = (*this)[i];
+            std::construct_at(slots + i, std::move(old));
+            std::destroy_at(&old);
+        }
+        if (slots_)
+            std::allocator<T>().deallocate(slots_, capacity_);
+        slots_ = slots;
+        capacity_ = capacity;
+        head_ = 0;
+    }
+
+    T* slots_ = nullptr;
+    std::size_t capacity_ = 0;
+    std::size_t head_ = 0;
+    std::size_t size_ = 0;
+};
+
+// True when the bytes of `s` live inside the string object (the short-string optimisation):
+// then they move whenever the string does.
+inline bool bytes_inside(const std::string& s) noexcept {
+    const auto* object = reinterpret_cast<const char*>(&s);
+    return s.data() >= object && s.data() < object + sizeof(std::string);
+}
 
 inline std::uint64_t now_us(time_point t) {
     return static_cast<std::uint64_t>(
@@ -149,6 +235,10 @@ struct basic_session<Stream>::run_loops {
         writer_done_waiter; // the run, waiting for the writer to finish before its farewell
     std::vector<boost::asio::const_buffer> write_buffers;
     std::array<std::array<std::uint8_t, frame_header_size>, 16> write_headers{};
+    // Header + payload of a short (SSO) payload, copied: its bytes live inside the string,
+    // which moves when send_queue grows during the write. Allocated on first use.
+    using staged_frame = std::array<std::uint8_t, frame_header_size + sizeof(std::string)>;
+    std::unique_ptr<std::array<staged_frame, 16>> staged_frames;
     std::vector<std::size_t> chunk_sizes; // per send_queue entry of the write in flight
     std::size_t data_frames = 0;
     time_point write_started{};
@@ -171,17 +261,22 @@ struct basic_session<Stream>::run_loops {
     std::vector<std::uint8_t> control_writing; // the batch being written
     std::vector<std::uint64_t> pings_queued;   // ping seqs in control_out
     std::vector<std::uint64_t> pings_writing;
-    boost::container::deque<outgoing_message> send_queue;
+    detail::ring_queue<outgoing_message> send_queue;
     std::uint64_t next_message_id = 1;
     std::uint64_t ack_sent = 0;
     std::uint64_t ack_due_for = ~std::uint64_t{0}; // ack_sent value when ack_due was set
     time_point ack_due{};
+    // Heap buffers of sent small payloads, reused for the next inbound messages: an echo or a
+    // request/response application then allocates no payload in steady state. Bounded.
+    static constexpr std::size_t max_spare_payloads = 4;
+    static constexpr std::size_t max_spare_capacity = 1024;
+    std::vector<std::string> spare_payloads;
 
     // Inbound.
     std::vector<std::uint8_t> read_buffer;
     std::size_t read_begin = 0, read_end = 0;
     std::string assembling;
-    boost::container::deque<received_message> inbox;
+    detail::ring_queue<received_message> inbox;
     std::size_t inbox_bytes = 0;
     std::uint64_t delivered = 0;   // highest sequence number delivered (cumulative ACK value)
     std::uint64_t next_in_seq = 1; // sequence number of the next complete inbound message
@@ -200,6 +295,29 @@ struct basic_session<Stream>::run_loops {
     std::optional<run_handler> run_completion;
 
     // --- helpers ---------------------------------------------------------------------------
+
+    // Keeps the heap buffer of a payload we are done with (sent, or a dropped duplicate).
+    void recycle(std::string&& payload) {
+        if (payload.capacity() <= std::string().capacity() ||
+            payload.capacity() > max_spare_capacity || spare_payloads.size() >= max_spare_payloads)
+            return;
+        if (spare_payloads.capacity() == 0)
+            spare_payloads.reserve(max_spare_payloads);
+        payload.clear();
+        spare_payloads.push_back(std::move(payload));
+    }
+
+    // A payload holding `bytes`, in a recycled buffer when one is big enough.
+    std::string make_payload(std::span<const std::uint8_t> bytes) {
+        const auto* data = reinterpret_cast<const char*>(bytes.data());
+        if (!spare_payloads.empty() && bytes.size() <= spare_payloads.back().capacity()) {
+            std::string s = std::move(spare_payloads.back());
+            spare_payloads.pop_back();
+            s.append(data, bytes.size()); // recycled buffers are empty
+            return s;
+        }
+        return std::string(data, bytes.size());
+    }
 
     void stop(boost::system::error_code ec) {
         if (!stop_reason)
@@ -223,7 +341,9 @@ struct basic_session<Stream>::run_loops {
         if (!writer_idle)
             return;
         writer_idle = false;
-        if (delivered != ack_sent && clock::now() >= ack_due) {
+        // With anything else to write the ACK rides on it (write_next): no clock read then.
+        if (delivered != ack_sent && control_out.empty() && send_queue.empty() &&
+            clock::now() >= ack_due) {
             ack_sent = delivered; // nothing came to ride on: the ACK goes alone
             encode_append(ack_frame{delivered}, control_out);
         }
@@ -274,12 +394,12 @@ struct basic_session<Stream>::run_loops {
             // Not taken yet: the newer sample replaces it, so a session whose application never
             // waits for events does not grow while idle (on_rtt sees every sample).
             events.back() = std::move(e);
-            self.shared_->events_dropped.fetch_add(1, std::memory_order_relaxed);
+            detail::add_relaxed(self.shared_->events_dropped, 1);
             return;
         }
         if (events.size() >= self.config_.event_queue_capacity) {
             events.pop_front();
-            self.shared_->events_dropped.fetch_add(1, std::memory_order_relaxed);
+            detail::add_relaxed(self.shared_->events_dropped, 1);
         }
         events.push_back(std::move(e));
     }
@@ -378,7 +498,7 @@ struct basic_session<Stream>::run_loops {
         const std::uint64_t seq = next_in_seq++;
         if (seq <= delivered) {
             // Re-sent after a reconnect, and delivered before it (by this logical session).
-            self.shared_->duplicates_dropped.fetch_add(1, std::memory_order_relaxed);
+            detail::add_relaxed(self.shared_->duplicates_dropped, 1);
             return;
         }
         inbox_bytes += payload.size();
@@ -404,12 +524,13 @@ struct basic_session<Stream>::run_loops {
                 duplicate = seen >= m.seq;
             }
             if (duplicate) {
-                self.shared_->duplicates_dropped.fetch_add(1, std::memory_order_relaxed);
+                detail::add_relaxed(self.shared_->duplicates_dropped, 1);
+                recycle(std::move(m.payload));
                 continue;
             }
             delivered = m.seq;
             self.shared_->delivered_seq.store(m.seq, std::memory_order_relaxed);
-            self.shared_->messages_received.fetch_add(1, std::memory_order_relaxed);
+            detail::add_relaxed(self.shared_->messages_received, 1);
             out = std::move(m);
             taken = true;
         }
@@ -500,16 +621,16 @@ struct basic_session<Stream>::run_loops {
 
     boost::system::error_code on_ping(const ping_frame& p, time_point now) {
         queue_control(pong_frame{p.seq, p.send_time_us});
-        self.shared_->pings_answered.fetch_add(1, std::memory_order_relaxed);
+        detail::add_relaxed(self.shared_->pings_answered, 1);
         const auto min = self.config_.min_peer_ping_interval;
         if (min > duration::zero()) {
             if (seen_peer_ping && now - last_peer_ping < min * 4 / 5) {
                 ++ping_strikes;
-                self.shared_->ping_strikes.fetch_add(1, std::memory_order_relaxed);
+                detail::add_relaxed(self.shared_->ping_strikes, 1);
                 if (ping_strikes > self.config_.max_ping_strikes)
                     return error::too_many_pings;
                 queue_control(slow_down_frame{detail::to_ms32(min)});
-                self.shared_->slow_downs_sent.fetch_add(1, std::memory_order_relaxed);
+                detail::add_relaxed(self.shared_->slow_downs_sent, 1);
             } else if (seen_peer_ping) {
                 ping_strikes = 0;
             }
@@ -521,7 +642,7 @@ struct basic_session<Stream>::run_loops {
 
     // Returns an error when the session must end.
     boost::system::error_code on_frame(const frame& f, time_point now, bool& saw_inbound) {
-        self.shared_->frames_received.fetch_add(1, std::memory_order_relaxed);
+        detail::add_relaxed(self.shared_->frames_received, 1);
         if (!hello_received && !std::holds_alternative<hello_frame>(f))
             return error::data_before_hello;
         switch (type_of(f)) {
@@ -533,8 +654,7 @@ struct basic_session<Stream>::run_loops {
             if (assembling.size() + d.payload.size() > self.config_.max_message_size)
                 return error::message_too_large;
             if (d.fin && assembling.empty()) {
-                deliver(
-                    std::string(reinterpret_cast<const char*>(d.payload.data()), d.payload.size()));
+                deliver(make_payload(d.payload));
             } else {
                 assembling.append(reinterpret_cast<const char*>(d.payload.data()),
                                   d.payload.size());
@@ -566,7 +686,7 @@ struct basic_session<Stream>::run_loops {
         }
         case frame_type::slow_down: {
             saw_inbound = true;
-            self.shared_->slow_downs_received.fetch_add(1, std::memory_order_relaxed);
+            detail::add_relaxed(self.shared_->slow_downs_received, 1);
             const duration min =
                 std::chrono::milliseconds(std::get<slow_down_frame>(f).min_interval_ms);
             if (min > monitor.interval())
@@ -623,7 +743,7 @@ struct basic_session<Stream>::run_loops {
             }
             const bool filled = read_end + n == read_buffer.size();
             read_end += n;
-            self.shared_->bytes_received.fetch_add(n, std::memory_order_relaxed);
+            detail::add_relaxed(self.shared_->bytes_received, n);
             if (filled && read_buffer.size() < std::min<std::size_t>(64 * 1024, max_frame))
                 read_buffer.resize(
                     std::min<std::size_t>({read_buffer.size() * 2, 64 * 1024, max_frame}));
@@ -689,6 +809,10 @@ struct basic_session<Stream>::run_loops {
         // Withdrawn (cancelled) messages at the front are simply dropped.
         while (!send_queue.empty() && send_queue.front().withdrawn)
             send_queue.pop_front();
+        if (send_queue.empty() && control_out.empty() && delivered == ack_sent && !stop_reason) {
+            writer_idle = true; // the common case after a write: nothing more to do
+            return;
+        }
         // Piggyback the cumulative ACK on any write.
         if (delivered != ack_sent && (!control_out.empty() || !send_queue.empty())) {
             ack_sent = delivered;
@@ -713,13 +837,26 @@ struct basic_session<Stream>::run_loops {
             const std::size_t remaining = m.payload.size() - m.offset;
             const std::size_t chunk = std::min(remaining, self.config_.chunk_size);
             const bool fin = chunk == remaining;
-            auto& header = write_headers[chunk_sizes.size()];
-            encode_header(frame_type::data, fin ? flag_fin : 0, static_cast<std::uint32_t>(chunk),
-                          header.data());
-            write_buffers.emplace_back(boost::asio::buffer(header));
+            const auto flags = fin ? flag_fin : std::uint8_t{0};
+            if (detail::bytes_inside(m.payload)) {
+                if (!staged_frames)
+                    staged_frames = std::make_unique<std::array<staged_frame, 16>>();
+                auto& staged = (*staged_frames)[chunk_sizes.size()];
+                encode_header(frame_type::data, flags, static_cast<std::uint32_t>(chunk),
+                              staged.data());
+                std::memcpy(staged.data() + frame_header_size, m.payload.data() + m.offset, chunk);
+                write_buffers.emplace_back(
+                    boost::asio::buffer(staged.data(), frame_header_size + chunk));
+            } else {
+                auto& header = write_headers[chunk_sizes.size()];
+                encode_header(frame_type::data, flags, static_cast<std::uint32_t>(chunk),
+                              header.data());
+                write_buffers.emplace_back(boost::asio::buffer(header));
+                if (chunk)
+                    write_buffers.emplace_back(
+                        boost::asio::buffer(m.payload.data() + m.offset, chunk));
+            }
             ++data_frames;
-            if (chunk)
-                write_buffers.emplace_back(boost::asio::buffer(m.payload.data() + m.offset, chunk));
             chunk_sizes.push_back(chunk);
             batch_bytes += chunk + frame_header_size;
             if (!fin)
@@ -765,7 +902,7 @@ struct basic_session<Stream>::run_loops {
                     break;
                 ++whole;
             }
-            self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
+            detail::add_relaxed(self.shared_->bytes_sent, n);
             complete_front(whole);
             if (stop_reason)
                 return writer_finish(stop_reason);
@@ -775,10 +912,12 @@ struct basic_session<Stream>::run_loops {
                 return writer_finish(error::peer_closed);
             return writer_finish(ec);
         }
-        const time_point now = clock::now();
-        self.shared_->bytes_sent.fetch_add(n, std::memory_order_relaxed);
-        for (const std::uint64_t seq : pings_writing)
-            monitor.on_ping_written(seq, now, write_started);
+        detail::add_relaxed(self.shared_->bytes_sent, n);
+        if (!pings_writing.empty()) {
+            const time_point now = clock::now();
+            for (const std::uint64_t seq : pings_writing)
+                monitor.on_ping_written(seq, now, write_started);
+        }
         std::size_t finished = 0;
         for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
             auto& m = send_queue[i];
@@ -788,7 +927,7 @@ struct basic_session<Stream>::run_loops {
             else
                 break;
         }
-        self.shared_->frames_sent.fetch_add(data_frames, std::memory_order_relaxed);
+        detail::add_relaxed(self.shared_->frames_sent, data_frames);
         complete_front(finished, true);
         write_next();
     }
@@ -830,8 +969,9 @@ struct basic_session<Stream>::run_loops {
             send_queue.pop_front();
             if (m.withdrawn)
                 continue;
-            self.shared_->queued_send_bytes.fetch_sub(m.payload.size(), std::memory_order_relaxed);
-            self.shared_->messages_sent.fetch_add(1, std::memory_order_relaxed);
+            detail::sub_relaxed(self.shared_->queued_send_bytes, m.payload.size());
+            detail::add_relaxed(self.shared_->messages_sent, 1);
+            recycle(std::move(m.payload));
             if (!at_once)
                 detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
             else if (m.direct)
@@ -981,10 +1121,11 @@ struct basic_session<Stream>::run_loops {
     void finish(boost::system::error_code reason) {
         ended = true;
         end_reason = reason;
-        for (auto& m : send_queue) {
+        for (std::size_t i = 0; i < send_queue.size(); ++i) {
+            auto& m = send_queue[i];
             if (m.withdrawn)
                 continue;
-            self.shared_->queued_send_bytes.fetch_sub(m.payload.size(), std::memory_order_relaxed);
+            detail::sub_relaxed(self.shared_->queued_send_bytes, m.payload.size());
             detail::complete_later(std::move(m.handler), exec, reason);
         }
         send_queue.clear();
@@ -1061,6 +1202,11 @@ void basic_session<Stream>::start_run(run_handler handler) {
 }
 
 template <class Stream>
+bool basic_session<Stream>::is_our_executor(const executor_type& ex) {
+    return loops_ ? ex == loops_->exec : ex == stream_.get_executor();
+}
+
+template <class Stream>
 void basic_session<Stream>::start_send(std::string message, send_handler handler, bool direct) {
     auto body = [this, m = std::move(message), h = std::move(handler), direct]() mutable {
         if (!loops_) {
@@ -1091,8 +1237,7 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
                     if (m.withdrawn || m.offset != 0 || i < loops_->in_write)
                         return;
                     m.withdrawn = true;
-                    shared_->queued_send_bytes.fetch_sub(m.payload.size(),
-                                                         std::memory_order_relaxed);
+                    detail::sub_relaxed(shared_->queued_send_bytes, m.payload.size());
                     detail::complete_later(
                         std::move(m.handler), stream_.get_executor(),
                         boost::system::error_code(boost::asio::error::operation_aborted));
@@ -1100,7 +1245,7 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
                 }
             });
         }
-        shared_->queued_send_bytes.fetch_add(m.size(), std::memory_order_relaxed);
+        detail::add_relaxed(shared_->queued_send_bytes, m.size());
         l.send_queue.push_back(
             outgoing_message{std::move(m), 0, std::move(h), id, false, seq, direct});
         l.wake_writer();
