@@ -78,6 +78,80 @@ void run_on(const Executor& ex, F&& f) {
         boost::asio::dispatch(ex, std::forward<F>(f));
 }
 
+// Memory for the one operation of a kind (our read, our write) that is in flight at a time:
+// the reactor operation wrapping our handler is placed here instead of in Asio's per-thread
+// recycling cache, whose two slots the application's own coroutine frames then keep to
+// themselves (otherwise the sizes evict each other and every round trip reaches malloc).
+// Anything larger, or a second allocation while the block is taken, goes to operator new.
+struct operation_memory {
+    static constexpr std::size_t size = 1024;
+    alignas(std::max_align_t) unsigned char block[size];
+    bool in_use = false;
+};
+
+template <class T>
+struct operation_allocator {
+    using value_type = T;
+    operation_memory* memory;
+
+    explicit operation_allocator(operation_memory* m) noexcept : memory(m) {}
+    template <class U>
+    operation_allocator(const operation_allocator<U>& other) noexcept : memory(other.memory) {}
+
+    T* allocate(std::size_t n) {
+        if (!memory->in_use && n * sizeof(T) <= operation_memory::size &&
+            alignof(T) <= alignof(std::max_align_t)) {
+            memory->in_use = true;
+            return reinterpret_cast<T*>(memory->block);
+        }
+        return std::allocator<T>().allocate(n);
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+        if (reinterpret_cast<unsigned char*>(p) == memory->block)
+            memory->in_use = false;
+        else
+            std::allocator<T>().deallocate(p, n);
+    }
+    template <class U>
+    bool operator==(const operation_allocator<U>& other) const noexcept {
+        return memory == other.memory;
+    }
+};
+
+// complete_later and park_cancellable for a handler_box: on the handler as its stored type.
+template <class Erased, class... Fast, class Executor, class... Args>
+void complete_box_later(handler_box<Erased, Fast...>&& box, const Executor& fallback,
+                        Args&&... args) {
+    box.visit(
+        [&](auto& h) { complete_later(std::move(h), fallback, std::forward<Args>(args)...); });
+}
+
+template <class Erased, class... Fast, class Executor, class Value, class Locate>
+void park_box_cancellable(std::optional<handler_box<Erased, Fast...>>& pending,
+                          handler_box<Erased, Fast...>&& box, const Executor& ex, Value empty,
+                          Locate locate) {
+    box.visit([&](auto& h) {
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (!slot.is_connected())
+            return;
+        slot.assign([ex, empty = std::move(empty), locate](boost::asio::cancellation_type) mutable {
+            auto where = locate();
+            if (!where || !*where)
+                return;
+            auto parked = std::move(**where); // constructed, not assigned
+            where->reset();
+            // Completing clears the slot, which destroys this very lambda: take what it owns
+            // out of it first.
+            auto executor = ex;
+            auto value = std::move(empty);
+            complete_box_later(std::move(parked), executor,
+                               boost::system::error_code(boost::asio::error::operation_aborted),
+                               std::move(value));
+        });
+    });
+    pending.emplace(std::move(box));
+}
+
 } // namespace detail
 
 // All mutable state of a running websocket session; touched only on the stream's executor.
@@ -89,7 +163,7 @@ struct websocket_session<NextLayer>::run_loops {
     struct outgoing_message {
         std::string payload;
         std::size_t offset = 0;
-        send_handler handler;
+        send_box handler;
         std::uint64_t id = 0;
         bool withdrawn = false; // cancelled before its first frame; skipped by the writer
         bool text = false;
@@ -112,6 +186,10 @@ struct websocket_session<NextLayer>::run_loops {
         run_loops* loops;
         bool heartbeat; // an application-level heartbeat message, not a queued one
         executor_type get_executor() const noexcept { return loops->exec; }
+        using allocator_type = detail::operation_allocator<void>;
+        allocator_type get_allocator() const noexcept {
+            return allocator_type(&loops->write_memory);
+        }
         void operator()(error_code ec, std::size_t) const { loops->on_written(ec, heartbeat); }
     };
 
@@ -139,8 +217,9 @@ struct websocket_session<NextLayer>::run_loops {
     bool write_in_flight = false;        // an async_write / async_write_some of ours is pending
     std::size_t writing_chunk = 0;       // bytes of the queued message's frame being written
     heartbeat_message heartbeat_writing; // the application-level heartbeat being written
-    bool ping_in_flight = false;         // an async_ping of ours is pending
-    std::uint64_t writing_id = 0;        // message whose frame is being written
+    detail::operation_memory write_memory, read_memory; // see operation_memory
+    bool ping_in_flight = false;                        // an async_ping of ours is pending
+    std::uint64_t writing_id = 0;                       // message whose frame is being written
     unsigned running = 0; // spawned loops and close/wait operations not yet completed
     bool writer_done = false, pinger_done = false;
     bool close_done = false;    // async_close completed
@@ -167,7 +246,7 @@ struct websocket_session<NextLayer>::run_loops {
     std::size_t inbox_bytes = 0;
     std::uint64_t next_in_seq = 1;
 
-    std::optional<receive_handler> pending_receive;
+    std::optional<receive_box> pending_receive;
     bool pending_receive_direct = false; // its handler runs on our executor
     std::optional<event_handler> pending_event;
     std::deque<session_event> events;
@@ -217,6 +296,13 @@ struct websocket_session<NextLayer>::run_loops {
     // Completes a stored handler from inside another operation's completion (never from its
     // own initiating function, so "never inline" holds): directly when it runs on our
     // executor anyway, else through the scheduler.
+    template <class Erased, class... Fast, class... Args>
+    void complete_from_run_loop(detail::handler_box<Erased, Fast...>&& box, bool direct,
+                                Args&&... args) {
+        box.visit([&](auto& h) {
+            complete_from_run_loop(std::move(h), direct, std::forward<Args>(args)...);
+        });
+    }
     template <class Handler, class... Args>
     void complete_from_run_loop(Handler&& handler, bool direct, Args&&... args) {
         if (!direct) {
@@ -442,6 +528,10 @@ struct websocket_session<NextLayer>::run_loops {
         using executor_type = typename websocket_session::executor_type;
         run_loops* loops;
         executor_type get_executor() const noexcept { return loops->exec; }
+        using allocator_type = detail::operation_allocator<void>;
+        allocator_type get_allocator() const noexcept {
+            return allocator_type(&loops->read_memory);
+        }
         void operator()(error_code ec, std::size_t n) const { loops->on_read(ec, n); }
     };
 
@@ -487,9 +577,10 @@ struct websocket_session<NextLayer>::run_loops {
             assembling.swap(spare_payload);
         assembling.append(read_buffer.data(), n);
         if (ws.is_message_done()) {
-            std::string whole = std::move(assembling);
-            assembling = std::string();
-            on_message(std::move(whole), ws.got_text(), now);
+            // The message's buffer moves on to the application; a heartbeat message, not moved,
+            // leaves its buffer for the next one.
+            on_message(std::move(assembling), ws.got_text(), now);
+            assembling.clear();
         }
         pump_reader();
     }
@@ -578,7 +669,7 @@ struct websocket_session<NextLayer>::run_loops {
         written.offset += chunk;
         detail::counter_add(self.shared_->bytes_sent, chunk);
         if (written.offset == written.payload.size()) {
-            send_handler h(std::move(written.handler));
+            send_box h(std::move(written.handler));
             const bool direct = written.direct;
             detail::counter_sub(self.shared_->queued_send_bytes, written.payload.size());
             detail::counter_add(self.shared_->messages_sent, 1);
@@ -764,13 +855,13 @@ struct websocket_session<NextLayer>::run_loops {
             if (m.withdrawn)
                 continue;
             detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
-            detail::complete_later(std::move(m.handler), exec, reason);
+            detail::complete_box_later(std::move(m.handler), exec, reason);
         }
         send_queue.clear();
         if (pending_receive && inbox.empty()) {
             auto h = std::move(*pending_receive);
             pending_receive.reset();
-            detail::complete_later(std::move(h), exec, reason, websocket_message{});
+            detail::complete_box_later(std::move(h), exec, reason, websocket_message{});
         }
         {
             std::lock_guard lock(self.shared_->mutex);
@@ -835,13 +926,27 @@ void websocket_session<NextLayer>::start_run(run_handler handler) {
 }
 
 template <class NextLayer>
-void websocket_session<NextLayer>::start_send(std::string message, websocket_message_kind kind,
-                                              send_handler handler, bool direct) {
-    detail::run_on(executor_, [this, kind, direct, m = std::move(message),
-                               h = std::move(handler)]() mutable {
+void websocket_session<NextLayer>::start_send(std::string&& message, websocket_message_kind kind,
+                                              send_box&& handler, bool direct) {
+    // At once when already on our executor (what dispatch would do, without moving the
+    // message and handler into a function object and through a type-erased executor).
+    if (detail::running_in_this_thread(executor_)) {
+        send_here(std::move(message), kind, std::move(handler), direct);
+        return;
+    }
+    boost::asio::dispatch(
+        executor_, [this, kind, direct, m = std::move(message), h = std::move(handler)]() mutable {
+            send_here(std::move(m), kind, std::move(h), direct);
+        });
+}
+
+template <class NextLayer>
+void websocket_session<NextLayer>::send_here(std::string&& m, websocket_message_kind kind,
+                                             send_box&& h, bool direct) {
+    {
         if (!loops_) {
-            detail::complete_later(std::move(h), executor_,
-                                   boost::system::error_code(error::invalid_config));
+            detail::complete_box_later(std::move(h), executor_,
+                                       boost::system::error_code(error::invalid_config));
             return;
         }
         auto& l = *loops_;
@@ -849,11 +954,13 @@ void websocket_session<NextLayer>::start_send(std::string message, websocket_mes
             const auto reason = l.ended         ? l.end_reason
                                 : l.stop_reason ? l.stop_reason
                                                 : boost::system::error_code(error::session_closed);
-            detail::complete_later(std::move(h), executor_, reason);
+            detail::complete_box_later(std::move(h), executor_, reason);
             return;
         }
         const std::uint64_t id = l.next_message_id++;
-        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        auto slot = h.visit([](auto& x) -> boost::asio::cancellation_slot {
+            return boost::asio::get_associated_cancellation_slot(x);
+        });
         if (slot.is_connected()) {
             slot.assign([this, id](boost::asio::cancellation_type) {
                 // Only a message whose first frame is not written yet may be withdrawn. It stays
@@ -865,7 +972,7 @@ void websocket_session<NextLayer>::start_send(std::string message, websocket_mes
                         return;
                     q.withdrawn = true;
                     detail::counter_sub(shared_->queued_send_bytes, q.payload.size());
-                    detail::complete_later(
+                    detail::complete_box_later(
                         std::move(q.handler), executor_,
                         boost::system::error_code(boost::asio::error::operation_aborted));
                     return;
@@ -878,23 +985,35 @@ void websocket_session<NextLayer>::start_send(std::string message, websocket_mes
             typename run_loops::outgoing_message{std::move(m), 0, std::move(h), id, false,
                                                  kind == websocket_message_kind::text, direct});
         l.wake_writer_now();
+    }
+}
+
+template <class NextLayer>
+void websocket_session<NextLayer>::start_receive(receive_box&& handler, bool direct) {
+    if (detail::running_in_this_thread(executor_)) {
+        receive_here(std::move(handler), direct);
+        return;
+    }
+    boost::asio::dispatch(executor_, [this, direct, h = std::move(handler)]() mutable {
+        receive_here(std::move(h), direct);
     });
 }
 
 template <class NextLayer>
-void websocket_session<NextLayer>::start_receive(receive_handler handler, bool direct) {
-    detail::run_on(executor_, [this, direct, h = std::move(handler)]() mutable {
+void websocket_session<NextLayer>::receive_here(receive_box&& h, bool direct) {
+    {
         if (!loops_) {
-            detail::complete_later(std::move(h), executor_,
-                                   boost::system::error_code(error::invalid_config),
-                                   websocket_message{});
+            detail::complete_box_later(std::move(h), executor_,
+                                       boost::system::error_code(error::invalid_config),
+                                       websocket_message{});
             return;
         }
         auto& l = *loops_;
         if (l.pending_receive) {
-            detail::complete_later(std::move(h), executor_,
-                                   boost::system::error_code(boost::asio::error::already_started),
-                                   websocket_message{});
+            detail::complete_box_later(
+                std::move(h), executor_,
+                boost::system::error_code(boost::asio::error::already_started),
+                websocket_message{});
             return;
         }
         if (!l.inbox.empty()) {
@@ -904,18 +1023,19 @@ void websocket_session<NextLayer>::start_receive(receive_handler handler, bool d
             shared_->queued_receive_bytes.store(l.inbox_bytes, std::memory_order_relaxed);
             if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
                 l.resume_reader();
-            detail::complete_later(std::move(h), executor_, boost::system::error_code{},
-                                   std::move(m));
+            detail::complete_box_later(std::move(h), executor_, boost::system::error_code{},
+                                       std::move(m));
             return;
         }
         if (l.ended) {
-            detail::complete_later(std::move(h), executor_, l.end_reason, websocket_message{});
+            detail::complete_box_later(std::move(h), executor_, l.end_reason, websocket_message{});
             return;
         }
         l.pending_receive_direct = direct;
-        detail::park_cancellable(l.pending_receive, std::move(h), executor_, websocket_message{},
-                                 [this] { return &loops_->pending_receive; });
-    });
+        detail::park_box_cancellable(l.pending_receive, std::move(h), executor_,
+                                     websocket_message{},
+                                     [this] { return &loops_->pending_receive; });
+    }
 }
 
 template <class NextLayer>
