@@ -252,20 +252,15 @@ public:
         !std::is_same_v<std::decay_t<CompletionToken>,
                         websocket_message_kind>) auto async_send(std::string message,
                                                                  CompletionToken&& token = {}) {
-        return async_send(std::move(message), websocket_message_kind::binary,
-                          std::forward<CompletionToken>(token));
+        return initiate_send<CompletionToken>(std::move(message), websocket_message_kind::binary,
+                                              token);
     }
 
     // As above, as a text (kind == text: the payload must be valid UTF-8) or binary message.
     template <class CompletionToken = boost::asio::default_completion_token_t<executor_type>>
     auto async_send(std::string message, websocket_message_kind kind,
                     CompletionToken&& token = {}) {
-        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-            [this, kind](auto handler, std::string&& msg) {
-                const bool direct = runs_on_our_executor(handler);
-                start_send(std::move(msg), kind, send_box(std::move(handler)), direct);
-            },
-            token, std::move(message));
+        return initiate_send<CompletionToken>(std::move(message), kind, token);
     }
 
     template <class CompletionToken = boost::asio::default_completion_token_t<executor_type>>
@@ -318,6 +313,18 @@ public:
 
 private:
     struct run_loops;
+
+    // The payload by reference: the public overloads take it by value, once. CompletionToken
+    // is given explicitly (as the public overload deduced it), so an lvalue token is copied.
+    template <class CompletionToken>
+    auto initiate_send(std::string&& message, websocket_message_kind kind, CompletionToken& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [this, kind](auto handler, std::string&& msg) {
+                const bool direct = runs_on_our_executor(handler);
+                start_send(std::move(msg), kind, send_box(std::move(handler)), direct);
+            },
+            token, std::move(message));
+    }
 
     void start_run(run_handler handler);
     // `direct`: the handler would run on our executor anyway (see runs_on_our_executor), so

@@ -980,10 +980,10 @@ void websocket_session<NextLayer>::send_here(std::string&& m, websocket_message_
             });
         }
         detail::counter_add(shared_->queued_send_bytes, m.size());
-        // Constructed in place: Boost 1.81's any_completion_handler move *assignment* recurses.
-        l.send_queue.push_back(
-            typename run_loops::outgoing_message{std::move(m), 0, std::move(h), id, false,
-                                                 kind == websocket_message_kind::text, direct});
+        // Constructed in place (Boost 1.81's any_completion_handler move *assignment* recurses;
+        // and a move of the message less).
+        l.send_queue.emplace_back(std::move(m), std::size_t{0}, std::move(h), id, false,
+                                  kind == websocket_message_kind::text, direct);
         l.wake_writer_now();
     }
 }
