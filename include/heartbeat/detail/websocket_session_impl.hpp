@@ -7,7 +7,8 @@
 // write and one ping may be outstanding at a time, and a Beast operation cannot be cancelled
 // without failing the whole stream, so no loop is ever cancelled mid-operation):
 //
-//   run()  - sets the stream up, starts the monitor, spawns reader/writer/pinger, then runs the
+//   run()  - sets the stream up, starts the monitor, starts the reader and writer (driven by their own completions)
+//            and spawns the pinger, then runs the
 //            heartbeat loop itself until a stop reason is set (verdict, peer close, error,
 //            close(), cancel()); then farewell(): lets an in-flight frame finish, sends the
 //            close frame, tears the connection down, and waits until every loop has returned.
