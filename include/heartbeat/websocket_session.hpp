@@ -12,7 +12,8 @@
 // RFC 6455 section 5.5.3, and browsers send them) counts as inbound traffic, never as an answer
 // and never as a protocol error.
 //
-// How it runs (one C++20-coroutine run loop on the stream's executor):
+// How it runs (on the stream's executor: the reader and writer are driven by the completions of
+// their own operations, the pinger and heartbeat are C++20 coroutines):
 //   reader    - one websocket read is always outstanding: Beast answers the peer's pings and
 //               reports pongs (through its control callback) only while a read is pending;
 //   writer    - writes messages as frames of at most `fragment_size` bytes, one
@@ -70,10 +71,12 @@
 #include <heartbeat/session_events.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket/stream_fwd.hpp>
 
 #include <cstddef>
@@ -82,7 +85,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
+#include <variant>
 
 namespace heartbeat {
 
@@ -153,6 +159,41 @@ std::optional<app_heartbeat_message> parse_app_heartbeat(std::string_view key,
 // What a failed websocket read or write means for the session.
 boost::system::error_code map_websocket_error(boost::system::error_code ec);
 
+// A completion handler kept as its own type when it is one of `Fast` (no type erasure: no
+// allocation, no indirect calls), else as `Erased` (an any_completion_handler).
+template <class Erased, class... Fast>
+class handler_box {
+public:
+    template <class Handler>
+    explicit handler_box(Handler&& h)
+        : handler_(std::in_place_type<stored_type<std::decay_t<Handler>>>,
+                   std::forward<Handler>(h)) {}
+    handler_box(handler_box&&) = default;
+    // Never assigned: move-assigning a Boost 1.81 any_completion_handler recurses.
+    handler_box& operator=(handler_box&&) = delete;
+
+    // Calls f(handler&) with the handler as its stored type.
+    template <class F>
+    decltype(auto) visit(F&& f) {
+        return std::visit(std::forward<F>(f), handler_);
+    }
+
+private:
+    template <class Handler>
+    using stored_type = std::conditional_t<(std::is_same_v<Handler, Fast> || ...), Handler, Erased>;
+    std::variant<Erased, Fast...> handler_;
+};
+
+// The handlers of the C++20-coroutine tokens (use_awaitable, as_tuple(use_awaitable)) with the
+// default any_io_executor, for an operation with signature void(Args...). (as_tuple_handler is
+// Boost 1.81's name for as_tuple's handler.)
+template <class... Args>
+using awaitable_handler_t =
+    typename boost::asio::async_result<boost::asio::use_awaitable_t<>, void(Args...)>::handler_type;
+template <class... Args>
+using awaitable_tuple_handler_t =
+    boost::asio::detail::as_tuple_handler<awaitable_handler_t<std::tuple<Args...>>>;
+
 } // namespace detail
 
 template <class NextLayer>
@@ -167,6 +208,13 @@ public:
     using event_handler =
         boost::asio::any_completion_handler<void(boost::system::error_code, session_event)>;
     using run_handler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
+    // What async_send / async_receive keep: coroutine handlers as they are, others erased.
+    using send_box =
+        detail::handler_box<send_handler, detail::awaitable_handler_t<boost::system::error_code>,
+                            detail::awaitable_tuple_handler_t<boost::system::error_code>>;
+    using receive_box = detail::handler_box<
+        receive_handler, detail::awaitable_handler_t<boost::system::error_code, websocket_message>,
+        detail::awaitable_tuple_handler_t<boost::system::error_code, websocket_message>>;
 
     // Takes an open WebSocket: the caller has completed async_handshake (client role) or
     // async_accept (server role), and for TLS the TLS handshake before that. The session sets
@@ -205,20 +253,15 @@ public:
         !std::is_same_v<std::decay_t<CompletionToken>,
                         websocket_message_kind>) auto async_send(std::string message,
                                                                  CompletionToken&& token = {}) {
-        return async_send(std::move(message), websocket_message_kind::binary,
-                          std::forward<CompletionToken>(token));
+        return initiate_send<CompletionToken>(std::move(message), websocket_message_kind::binary,
+                                              token);
     }
 
     // As above, as a text (kind == text: the payload must be valid UTF-8) or binary message.
     template <class CompletionToken = boost::asio::default_completion_token_t<executor_type>>
     auto async_send(std::string message, websocket_message_kind kind,
                     CompletionToken&& token = {}) {
-        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-            [this, kind](auto handler, std::string msg) {
-                const bool direct = runs_on_our_executor(handler);
-                start_send(std::move(msg), kind, send_handler(std::move(handler)), direct);
-            },
-            token, std::move(message));
+        return initiate_send<CompletionToken>(std::move(message), kind, token);
     }
 
     template <class CompletionToken = boost::asio::default_completion_token_t<executor_type>>
@@ -237,7 +280,7 @@ public:
                                            void(boost::system::error_code, websocket_message)>(
             [this](auto handler) {
                 const bool direct = runs_on_our_executor(handler);
-                start_receive(receive_handler(std::move(handler)), direct);
+                start_receive(receive_box(std::move(handler)), direct);
             },
             token);
     }
@@ -272,13 +315,29 @@ public:
 private:
     struct run_loops;
 
+    // The payload by reference: the public overloads take it by value, once. CompletionToken
+    // is given explicitly (as the public overload deduced it), so an lvalue token is copied.
+    template <class CompletionToken>
+    auto initiate_send(std::string&& message, websocket_message_kind kind, CompletionToken& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [this, kind](auto handler, std::string&& msg) {
+                const bool direct = runs_on_our_executor(handler);
+                start_send(std::move(msg), kind, send_box(std::move(handler)), direct);
+            },
+            token, std::move(message));
+    }
+
     void start_run(run_handler handler);
     // `direct`: the handler would run on our executor anyway (see runs_on_our_executor), so
     // the run loop may invoke it directly when it completes the operation from inside another
     // operation's completion, instead of a trip through the scheduler.
-    void start_send(std::string message, websocket_message_kind kind, send_handler handler,
+    void start_send(std::string&& message, websocket_message_kind kind, send_box&& handler,
                     bool direct);
-    void start_receive(receive_handler handler, bool direct);
+    void start_receive(receive_box&& handler, bool direct);
+    // The same, on our executor.
+    void send_here(std::string&& message, websocket_message_kind kind, send_box&& handler,
+                   bool direct);
+    void receive_here(receive_box&& handler, bool direct);
 
     // Decided on the concrete handler type, before type erasure: asking an
     // any_completion_handler for its executor builds a type-erased executor every time.

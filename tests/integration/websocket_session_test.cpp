@@ -5,6 +5,7 @@
 #include "test_support.hpp" // self-signed certificate for the TLS test
 #include "websocket_test_support.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
@@ -17,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -546,6 +548,79 @@ TEST(WebSocketSession, TlsEchoRttAndClose) {
     ASSERT_TRUE(wait_until([&] { return server_run.ended; }, 5s));
     EXPECT_EQ(server_run.reason, error::peer_closed) << server_run.reason.message();
     EXPECT_GE(server.stats().rtt.samples, 1u);
+}
+
+// Back-pressure: a receiver that does not consume stops reading at receive_buffer_limit (the
+// sender's messages wait in the socket buffers), then, once the application consumes, resumes and
+// delivers every message, in order and intact.
+TEST(WebSocketSession, ReaderPausesAtTheReceiveBufferLimitAndResumesWithoutLoss) {
+    asio::io_context ioc;
+    tcp::acceptor acceptor(ioc, loopback());
+    websocket::stream<tcp::socket> a(ioc), b(ioc);
+    b.next_layer().connect(acceptor.local_endpoint());
+    acceptor.accept(a.next_layer());
+    bool accepted = false, handshaken = false;
+    a.async_accept([&](boost::system::error_code ec) { accepted = !ec; });
+    b.async_handshake("127.0.0.1", "/", [&](boost::system::error_code ec) { handshaken = !ec; });
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return accepted && handshaken; }, 5s));
+
+    constexpr std::size_t limit = 4096, message_size = 1024, messages = 3000;
+    auto receiver_cfg = fast_ws_config(100ms, 1000ms, 5);
+    receiver_cfg.receive_buffer_limit = limit;
+    ws_session sender(std::move(a), fast_ws_config(100ms, 1000ms, 5));
+    ws_session receiver(std::move(b), receiver_cfg);
+    run_result sender_run, receiver_run;
+    start(sender, sender_run);
+    start(receiver, receiver_run);
+    std::size_t sent = 0;
+    for (std::size_t i = 0; i < messages; ++i) {
+        sender.async_send(
+            make_payload(message_size, websocket_message_kind::binary, static_cast<unsigned>(i)),
+            [&](boost::system::error_code ec) { sent += ec ? 0 : 1; });
+    }
+    // Nobody receives: the receiver's queue fills up to the limit (plus the message that
+    // crossed it) and stays there.
+    std::size_t most_queued = 0;
+    run_until(
+        ioc,
+        [&] {
+            most_queued = std::max<std::size_t>(most_queued, receiver.stats().queued_receive_bytes);
+            return false;
+        },
+        300ms);
+    EXPECT_GT(most_queued, limit);
+    EXPECT_LE(most_queued, limit + message_size);
+
+    std::size_t received = 0, intact = 0;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            for (std::size_t i = 0; i < messages; ++i) {
+                auto [ec, m] = co_await receiver.async_receive(asio::as_tuple(asio::use_awaitable));
+                if (ec)
+                    co_return;
+                ++received;
+                most_queued =
+                    std::max<std::size_t>(most_queued, receiver.stats().queued_receive_bytes);
+                if (m.payload == make_payload(message_size, websocket_message_kind::binary,
+                                              static_cast<unsigned>(i)) &&
+                    m.seq == i + 1)
+                    ++intact;
+            }
+        },
+        asio::detached);
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return received == messages; }, 30s))
+        << "received " << received << " of " << messages << ", sent " << sent;
+    EXPECT_EQ(intact, messages);
+    EXPECT_EQ(sent, messages);
+    EXPECT_LE(most_queued, limit + message_size);
+    EXPECT_FALSE(receiver_run.ended) << receiver_run.reason.message();
+    receiver.close();
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return sender_run.ended && receiver_run.ended; }, 5s));
+    EXPECT_EQ(receiver_run.reason, error::session_closed);
 }
 
 TEST(WebSocketSession, InvalidConfigIsReportedByAsyncRun) {

@@ -7,7 +7,8 @@
 // write and one ping may be outstanding at a time, and a Beast operation cannot be cancelled
 // without failing the whole stream, so no loop is ever cancelled mid-operation):
 //
-//   run()  - sets the stream up, starts the monitor, spawns reader/writer/pinger, then runs the
+//   run()  - sets the stream up, starts the monitor, starts the reader and writer (driven by their own completions)
+//            and spawns the pinger, then runs the
 //            heartbeat loop itself until a stop reason is set (verdict, peer close, error,
 //            close(), cancel()); then farewell(): lets an in-flight frame finish, sends the
 //            close frame, tears the connection down, and waits until every loop has returned.
@@ -78,6 +79,80 @@ void run_on(const Executor& ex, F&& f) {
         boost::asio::dispatch(ex, std::forward<F>(f));
 }
 
+// Memory for the one operation of a kind (our read, our write) that is in flight at a time:
+// the reactor operation wrapping our handler is placed here instead of in Asio's per-thread
+// recycling cache, whose two slots the application's own coroutine frames then keep to
+// themselves (otherwise the sizes evict each other and every round trip reaches malloc).
+// Anything larger, or a second allocation while the block is taken, goes to operator new.
+struct operation_memory {
+    static constexpr std::size_t size = 1024;
+    alignas(std::max_align_t) unsigned char block[size];
+    bool in_use = false;
+};
+
+template <class T>
+struct operation_allocator {
+    using value_type = T;
+    operation_memory* memory;
+
+    explicit operation_allocator(operation_memory* m) noexcept : memory(m) {}
+    template <class U>
+    operation_allocator(const operation_allocator<U>& other) noexcept : memory(other.memory) {}
+
+    T* allocate(std::size_t n) {
+        if (!memory->in_use && n * sizeof(T) <= operation_memory::size &&
+            alignof(T) <= alignof(std::max_align_t)) {
+            memory->in_use = true;
+            return reinterpret_cast<T*>(memory->block);
+        }
+        return std::allocator<T>().allocate(n);
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+        if (reinterpret_cast<unsigned char*>(p) == memory->block)
+            memory->in_use = false;
+        else
+            std::allocator<T>().deallocate(p, n);
+    }
+    template <class U>
+    bool operator==(const operation_allocator<U>& other) const noexcept {
+        return memory == other.memory;
+    }
+};
+
+// complete_later and park_cancellable for a handler_box: on the handler as its stored type.
+template <class Erased, class... Fast, class Executor, class... Args>
+void complete_box_later(handler_box<Erased, Fast...>&& box, const Executor& fallback,
+                        Args&&... args) {
+    box.visit(
+        [&](auto& h) { complete_later(std::move(h), fallback, std::forward<Args>(args)...); });
+}
+
+template <class Erased, class... Fast, class Executor, class Value, class Locate>
+void park_box_cancellable(std::optional<handler_box<Erased, Fast...>>& pending,
+                          handler_box<Erased, Fast...>&& box, const Executor& ex, Value empty,
+                          Locate locate) {
+    box.visit([&](auto& h) {
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (!slot.is_connected())
+            return;
+        slot.assign([ex, empty = std::move(empty), locate](boost::asio::cancellation_type) mutable {
+            auto where = locate();
+            if (!where || !*where)
+                return;
+            auto parked = std::move(**where); // constructed, not assigned
+            where->reset();
+            // Completing clears the slot, which destroys this very lambda: take what it owns
+            // out of it first.
+            auto executor = ex;
+            auto value = std::move(empty);
+            complete_box_later(std::move(parked), executor,
+                               boost::system::error_code(boost::asio::error::operation_aborted),
+                               std::move(value));
+        });
+    });
+    pending.emplace(std::move(box));
+}
+
 } // namespace detail
 
 // All mutable state of a running websocket session; touched only on the stream's executor.
@@ -89,7 +164,7 @@ struct websocket_session<NextLayer>::run_loops {
     struct outgoing_message {
         std::string payload;
         std::size_t offset = 0;
-        send_handler handler;
+        send_box handler;
         std::uint64_t id = 0;
         bool withdrawn = false; // cancelled before its first frame; skipped by the writer
         bool text = false;
@@ -105,35 +180,48 @@ struct websocket_session<NextLayer>::run_loops {
     };
     static constexpr std::size_t sent_ring_size = 64;
 
-    // The writer parks on its own continuation (an awaitable handler of this concrete type, so
-    // parking allocates nothing); waking it resumes or posts that continuation.
-    using park_handler =
-        typename boost::asio::async_result<boost::asio::use_awaitable_t<>, void()>::handler_type;
+    // The writer is driven by the completions of its own writes: this concrete handler type
+    // (no coroutine frame, no type erasure) runs on our executor and reports back.
+    struct write_completion {
+        using executor_type = typename websocket_session::executor_type;
+        run_loops* loops;
+        bool heartbeat; // an application-level heartbeat message, not a queued one
+        executor_type get_executor() const noexcept { return loops->exec; }
+        using allocator_type = detail::operation_allocator<void>;
+        allocator_type get_allocator() const noexcept {
+            return allocator_type(&loops->write_memory);
+        }
+        void operator()(error_code ec, std::size_t) const { loops->on_written(ec, heartbeat); }
+    };
 
     explicit run_loops(websocket_session& s)
         : self(s), ws(*s.ws_), exec(s.executor_), heartbeat_timer(exec), pinger_wake(exec),
-          reader_resume(exec), notify_timer(exec), monitor(s.config_.heartbeat) {}
+          notify_timer(exec), monitor(s.config_.heartbeat) {}
 
     websocket_session& self;
     stream_type& ws;
     executor_type exec;
     timer_type heartbeat_timer; // armed for monitor.next_deadline()
     timer_type pinger_wake;     // the pinger sleeps on it when no ping is queued
-    timer_type reader_resume;   // the reader sleeps on it while the receive buffer is full
     timer_type notify_timer;    // run() sleeps on it while ending; cancelled on every change
     heartbeat_monitor monitor;
 
     bool run_started = false;
     bool ended = false;
-    bool closing = false;                      // close() called: flush, then close frame 1000
-    std::optional<park_handler> writer_parked; // the writer, when it has nothing to write
-    bool notify_waiting = false;               // run() sleeps on notify_timer
+    bool closing = false;            // close() called: flush, then close frame 1000
+    bool writer_started = false;     // run() has set the stream up: the writer may write
+    bool writer_wake_posted = false; // a posted pump_writer() is pending
+    bool notify_waiting = false;     // run() sleeps on notify_timer
     bool pinger_sleeping = false;
-    bool reader_paused = false;
-    bool write_in_flight = false; // an async_write / async_write_some of ours is pending
-    bool ping_in_flight = false;  // an async_ping of ours is pending
-    std::uint64_t writing_id = 0; // message whose frame is being written
-    unsigned running = 0;         // spawned loops and close/wait operations not yet completed
+    bool reader_paused = false;          // the receive buffer is full: no read outstanding
+    bool reader_resume_posted = false;   // a posted pump_reader() is pending
+    bool write_in_flight = false;        // an async_write / async_write_some of ours is pending
+    std::size_t writing_chunk = 0;       // bytes of the queued message's frame being written
+    heartbeat_message heartbeat_writing; // the application-level heartbeat being written
+    detail::operation_memory write_memory, read_memory; // see operation_memory
+    bool ping_in_flight = false;                        // an async_ping of ours is pending
+    std::uint64_t writing_id = 0;                       // message whose frame is being written
+    unsigned running = 0; // spawned loops and close/wait operations not yet completed
     bool writer_done = false, pinger_done = false;
     bool close_done = false;    // async_close completed
     bool close_flushed = false; // the socket accepted the close frame
@@ -159,7 +247,7 @@ struct websocket_session<NextLayer>::run_loops {
     std::size_t inbox_bytes = 0;
     std::uint64_t next_in_seq = 1;
 
-    std::optional<receive_handler> pending_receive;
+    std::optional<receive_box> pending_receive;
     bool pending_receive_direct = false; // its handler runs on our executor
     std::optional<event_handler> pending_event;
     std::deque<session_event> events;
@@ -183,39 +271,39 @@ struct websocket_session<NextLayer>::run_loops {
         wake_writer();
         wake_pinger();
         heartbeat_timer.cancel();
-        reader_resume.cancel();
+        resume_reader();
         notify();
     }
 
     // Through the scheduler: for callers inside Beast's control callback, cancellation
     // handlers and stop(), where the writer must not start a write on their stack.
     void wake_writer() {
-        if (!writer_parked)
+        if (!writer_started || writer_done || write_in_flight || writer_wake_posted)
             return;
-        auto h = std::move(*writer_parked);
-        writer_parked.reset();
-        boost::asio::post(exec, std::move(h));
+        writer_wake_posted = true;
+        ++running; // the session must outlive the posted wake
+        boost::asio::post(exec, [this] {
+            writer_wake_posted = false;
+            --running;
+            pump_writer();
+            notify();
+        });
     }
 
     // At once, on the caller's stack: async_send's initiation (always on our executor), so the
     // message's first frame is written before async_send returns, without a scheduler trip.
-    void wake_writer_now() {
-        if (!writer_parked)
-            return;
-        auto h = std::move(*writer_parked);
-        writer_parked.reset();
-        std::move(h)();
-    }
-
-    auto park_writer() {
-        return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
-            [this](park_handler h) { writer_parked.emplace(std::move(h)); },
-            boost::asio::use_awaitable);
-    }
+    void wake_writer_now() { pump_writer(); }
 
     // Completes a stored handler from inside another operation's completion (never from its
     // own initiating function, so "never inline" holds): directly when it runs on our
     // executor anyway, else through the scheduler.
+    template <class Erased, class... Fast, class... Args>
+    void complete_from_run_loop(detail::handler_box<Erased, Fast...>&& box, bool direct,
+                                Args&&... args) {
+        box.visit([&](auto& h) {
+            complete_from_run_loop(std::move(h), direct, std::forward<Args>(args)...);
+        });
+    }
     template <class Handler, class... Args>
     void complete_from_run_loop(Handler&& handler, bool direct, Args&&... args) {
         if (!direct) {
@@ -436,39 +524,66 @@ struct websocket_session<NextLayer>::run_loops {
 
     // --- the loops -------------------------------------------------------------------------
 
-    boost::asio::awaitable<void> reader_loop() {
-        read_buffer.resize(64 * 1024);
-        for (;;) {
-            while (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason) {
-                // Back-pressure: stop reading until the application catches up.
-                reader_paused = true;
-                reader_resume.expires_at(time_point::max());
-                error_code wait_ec;
-                co_await reader_resume.async_wait(
-                    boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
-                reader_paused = false;
-            }
-            auto [ec, n] =
-                co_await ws.async_read_some(boost::asio::buffer(read_buffer),
-                                            boost::asio::as_tuple(boost::asio::use_awaitable));
-            if (ec) {
-                if (!stop_reason)
-                    stop(detail::map_websocket_error(ec));
-                co_return;
-            }
-            const time_point now = clock::now();
-            detail::counter_add(self.shared_->bytes_received, n);
-            detail::counter_add(self.shared_->frames_received, 1);
-            inbound(now);
-            if (assembling.empty() && spare_payload.capacity() > assembling.capacity())
-                assembling.swap(spare_payload);
-            assembling.append(read_buffer.data(), n);
-            if (ws.is_message_done()) {
-                std::string whole = std::move(assembling);
-                assembling = std::string();
-                on_message(std::move(whole), ws.got_text(), now);
-            }
+    // The reader is driven by the completions of its own reads, like the writer.
+    struct read_completion {
+        using executor_type = typename websocket_session::executor_type;
+        run_loops* loops;
+        executor_type get_executor() const noexcept { return loops->exec; }
+        using allocator_type = detail::operation_allocator<void>;
+        allocator_type get_allocator() const noexcept {
+            return allocator_type(&loops->read_memory);
         }
+        void operator()(error_code ec, std::size_t n) const { loops->on_read(ec, n); }
+    };
+
+    // Starts the next read, unless the receive buffer is full (back-pressure: stop reading
+    // until the application catches up; start_receive or stop() resumes the reader).
+    void pump_reader() {
+        if (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason) {
+            reader_paused = true;
+            return;
+        }
+        reader_paused = false;
+        ws.async_read_some(boost::asio::buffer(read_buffer), read_completion{this});
+    }
+
+    // Through the scheduler, like wake_writer().
+    void resume_reader() {
+        if (!reader_paused || reader_resume_posted)
+            return;
+        reader_resume_posted = true;
+        ++running; // the session must outlive the posted resumption
+        boost::asio::post(exec, [this] {
+            reader_resume_posted = false;
+            --running;
+            if (reader_paused)
+                pump_reader();
+            notify();
+        });
+    }
+
+    void on_read(error_code ec, std::size_t n) {
+        if (ec) {
+            if (!stop_reason)
+                stop(detail::map_websocket_error(ec));
+            --running;
+            notify();
+            return;
+        }
+        const time_point now = clock::now();
+        detail::counter_add(self.shared_->bytes_received, n);
+        detail::counter_add(self.shared_->frames_received, 1);
+        inbound(now);
+        if (assembling.empty() && spare_payload.capacity() > assembling.capacity())
+            assembling.swap(spare_payload);
+        assembling.append(read_buffer.data(), n);
+        if (ws.is_message_done()) {
+            // The message's buffer moves on to the application; a heartbeat message, not moved,
+            // leaves its buffer for the next one.
+            on_message(std::move(assembling), ws.got_text(), now);
+            assembling.clear();
+        }
+        pump_reader();
     }
 
     boost::asio::awaitable<void> sleep_on(timer_type& timer, bool& sleeping) {
@@ -484,79 +599,92 @@ struct websocket_session<NextLayer>::run_loops {
             stop(detail::map_websocket_error(ec));
     }
 
+    // The writer ends: no write of its own will start again.
+    void writer_finished() {
+        writer_done = true;
+        --running;
+        notify();
+    }
+
     // Data messages, one frame (async_write_some) at a time; application-level heartbeats at
-    // message boundaries.
-    boost::asio::awaitable<void> writer_loop() {
-        const std::size_t fragment = self.config_.fragment_size;
-        for (;;) {
-            const bool flushing = closing && stop_reason == error::session_closed;
-            if (stop_reason && !flushing)
-                co_return;
-            const bool mid_message = !send_queue.empty() && send_queue.front().offset > 0;
-            if (!mid_message && !heartbeat_out.empty()) {
-                heartbeat_message hb = std::move(heartbeat_out.front());
-                heartbeat_out.pop_front();
-                ws.text(true);
-                write_in_flight = true;
-                auto [ec, n] =
-                    co_await ws.async_write(boost::asio::buffer(hb.text),
-                                            boost::asio::as_tuple(boost::asio::use_awaitable));
-                write_in_flight = false;
-                notify();
-                if (ec) {
-                    write_failed(ec);
-                    co_return;
-                }
-                detail::counter_add(self.shared_->frames_sent, 1);
-                if (hb.ping_seq != 0 && !stop_reason) {
-                    monitor.on_ping_written(hb.ping_seq, clock::now());
-                    rearm_if_earlier();
-                }
-                continue;
-            }
-            while (!send_queue.empty() && send_queue.front().withdrawn)
-                send_queue.pop_front();
-            if (send_queue.empty()) {
-                if (stop_reason)
-                    co_return; // closing and everything flushed
-                co_await park_writer();
-                continue;
-            }
-            auto& m = send_queue.front();
-            if (m.offset == 0)
-                ws.text(m.text); // the opcode of the message's first frame
-            const std::size_t remaining = m.payload.size() - m.offset;
-            const std::size_t chunk = std::min(remaining, fragment);
-            const bool fin = chunk == remaining;
-            writing_id = m.id;
-            write_in_flight = true;
-            auto [ec, n] = co_await ws.async_write_some(
-                fin, boost::asio::buffer(m.payload.data() + m.offset, chunk),
-                boost::asio::as_tuple(boost::asio::use_awaitable));
-            write_in_flight = false;
-            writing_id = 0;
-            notify();
-            if (ec) {
-                write_failed(ec);
-                co_return;
-            }
-            auto& written = send_queue.front(); // still the same message: only the writer pops
-            written.offset += chunk;
-            detail::counter_add(self.shared_->bytes_sent, chunk);
-            detail::counter_add(self.shared_->frames_sent, 1);
-            if (fin) {
-                outgoing_message done = std::move(written);
-                send_queue.pop_front();
-                detail::counter_sub(self.shared_->queued_send_bytes, done.payload.size());
-                detail::counter_add(self.shared_->messages_sent, 1);
-                if (done.payload.capacity() > spare_payload.capacity() &&
-                    done.payload.capacity() <= spare_capacity_max) {
-                    done.payload.clear();
-                    spare_payload.swap(done.payload);
-                }
-                complete_from_run_loop(std::move(done.handler), done.direct, error_code{});
-            }
+    // message boundaries. Starts the next write when there is something to write and no write
+    // is in flight; on_written() calls it again when a write has completed.
+    void pump_writer() {
+        if (!writer_started || writer_done || write_in_flight)
+            return;
+        const bool flushing = closing && stop_reason == error::session_closed;
+        if (stop_reason && !flushing) {
+            writer_finished();
+            return;
         }
+        const bool mid_message = !send_queue.empty() && send_queue.front().offset > 0;
+        if (!mid_message && !heartbeat_out.empty()) {
+            heartbeat_writing = std::move(heartbeat_out.front());
+            heartbeat_out.pop_front();
+            ws.text(true);
+            write_in_flight = true;
+            ws.async_write(boost::asio::buffer(heartbeat_writing.text),
+                           write_completion{this, true});
+            return;
+        }
+        while (!send_queue.empty() && send_queue.front().withdrawn)
+            send_queue.pop_front();
+        if (send_queue.empty()) {
+            if (stop_reason)
+                writer_finished(); // closing and everything flushed
+            return;
+        }
+        auto& m = send_queue.front();
+        if (m.offset == 0)
+            ws.text(m.text); // the opcode of the message's first frame
+        const std::size_t remaining = m.payload.size() - m.offset;
+        const std::size_t chunk = std::min(remaining, self.config_.fragment_size);
+        writing_id = m.id;
+        writing_chunk = chunk;
+        write_in_flight = true;
+        ws.async_write_some(chunk == remaining,
+                            boost::asio::buffer(m.payload.data() + m.offset, chunk),
+                            write_completion{this, false});
+    }
+
+    void on_written(error_code ec, bool heartbeat) {
+        write_in_flight = false;
+        writing_id = 0;
+        notify();
+        if (ec) {
+            write_failed(ec);
+            writer_finished();
+            return;
+        }
+        detail::counter_add(self.shared_->frames_sent, 1);
+        if (heartbeat) {
+            if (heartbeat_writing.ping_seq != 0 && !stop_reason) {
+                monitor.on_ping_written(heartbeat_writing.ping_seq, clock::now());
+                rearm_if_earlier();
+            }
+            pump_writer();
+            return;
+        }
+        auto& written = send_queue.front(); // still the same message: only the writer pops
+        const std::size_t chunk = writing_chunk;
+        written.offset += chunk;
+        detail::counter_add(self.shared_->bytes_sent, chunk);
+        if (written.offset == written.payload.size()) {
+            send_box h(std::move(written.handler));
+            const bool direct = written.direct;
+            detail::counter_sub(self.shared_->queued_send_bytes, written.payload.size());
+            detail::counter_add(self.shared_->messages_sent, 1);
+            if (written.payload.capacity() > spare_payload.capacity() &&
+                written.payload.capacity() <= spare_capacity_max) {
+                written.payload.clear();
+                spare_payload.swap(written.payload);
+            }
+            send_queue.pop_front();
+            // The handler may send again (pumping the writer itself); pump afterwards too, for
+            // whatever else is queued.
+            complete_from_run_loop(std::move(h), direct, error_code{});
+        }
+        pump_writer();
     }
 
     // Control pings, one async_ping at a time (Beast allows one). async_ping completes when the
@@ -658,8 +786,12 @@ struct websocket_session<NextLayer>::run_loops {
         step_monitor(monitor.start(start), before, start);
         publish_monitor();
 
-        spawn(reader_loop(), nullptr);
-        spawn(writer_loop(), &writer_done);
+        ++running; // the reader, until its read fails (the connection is torn down)
+        read_buffer.resize(64 * 1024);
+        pump_reader();
+        ++running; // the writer, until writer_finished()
+        writer_started = true;
+        wake_writer();
         spawn(pinger_loop(), &pinger_done);
         co_await heartbeat_loop();
 
@@ -724,13 +856,13 @@ struct websocket_session<NextLayer>::run_loops {
             if (m.withdrawn)
                 continue;
             detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
-            detail::complete_later(std::move(m.handler), exec, reason);
+            detail::complete_box_later(std::move(m.handler), exec, reason);
         }
         send_queue.clear();
         if (pending_receive && inbox.empty()) {
             auto h = std::move(*pending_receive);
             pending_receive.reset();
-            detail::complete_later(std::move(h), exec, reason, websocket_message{});
+            detail::complete_box_later(std::move(h), exec, reason, websocket_message{});
         }
         {
             std::lock_guard lock(self.shared_->mutex);
@@ -795,13 +927,27 @@ void websocket_session<NextLayer>::start_run(run_handler handler) {
 }
 
 template <class NextLayer>
-void websocket_session<NextLayer>::start_send(std::string message, websocket_message_kind kind,
-                                              send_handler handler, bool direct) {
-    detail::run_on(executor_, [this, kind, direct, m = std::move(message),
-                               h = std::move(handler)]() mutable {
+void websocket_session<NextLayer>::start_send(std::string&& message, websocket_message_kind kind,
+                                              send_box&& handler, bool direct) {
+    // At once when already on our executor (what dispatch would do, without moving the
+    // message and handler into a function object and through a type-erased executor).
+    if (detail::running_in_this_thread(executor_)) {
+        send_here(std::move(message), kind, std::move(handler), direct);
+        return;
+    }
+    boost::asio::dispatch(
+        executor_, [this, kind, direct, m = std::move(message), h = std::move(handler)]() mutable {
+            send_here(std::move(m), kind, std::move(h), direct);
+        });
+}
+
+template <class NextLayer>
+void websocket_session<NextLayer>::send_here(std::string&& m, websocket_message_kind kind,
+                                             send_box&& h, bool direct) {
+    {
         if (!loops_) {
-            detail::complete_later(std::move(h), executor_,
-                                   boost::system::error_code(error::invalid_config));
+            detail::complete_box_later(std::move(h), executor_,
+                                       boost::system::error_code(error::invalid_config));
             return;
         }
         auto& l = *loops_;
@@ -809,11 +955,13 @@ void websocket_session<NextLayer>::start_send(std::string message, websocket_mes
             const auto reason = l.ended         ? l.end_reason
                                 : l.stop_reason ? l.stop_reason
                                                 : boost::system::error_code(error::session_closed);
-            detail::complete_later(std::move(h), executor_, reason);
+            detail::complete_box_later(std::move(h), executor_, reason);
             return;
         }
         const std::uint64_t id = l.next_message_id++;
-        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        auto slot = h.visit([](auto& x) -> boost::asio::cancellation_slot {
+            return boost::asio::get_associated_cancellation_slot(x);
+        });
         if (slot.is_connected()) {
             slot.assign([this, id](boost::asio::cancellation_type) {
                 // Only a message whose first frame is not written yet may be withdrawn. It stays
@@ -825,7 +973,7 @@ void websocket_session<NextLayer>::start_send(std::string message, websocket_mes
                         return;
                     q.withdrawn = true;
                     detail::counter_sub(shared_->queued_send_bytes, q.payload.size());
-                    detail::complete_later(
+                    detail::complete_box_later(
                         std::move(q.handler), executor_,
                         boost::system::error_code(boost::asio::error::operation_aborted));
                     return;
@@ -833,28 +981,40 @@ void websocket_session<NextLayer>::start_send(std::string message, websocket_mes
             });
         }
         detail::counter_add(shared_->queued_send_bytes, m.size());
-        // Constructed in place: Boost 1.81's any_completion_handler move *assignment* recurses.
-        l.send_queue.push_back(
-            typename run_loops::outgoing_message{std::move(m), 0, std::move(h), id, false,
-                                                 kind == websocket_message_kind::text, direct});
+        // Constructed in place (Boost 1.81's any_completion_handler move *assignment* recurses;
+        // and a move of the message less).
+        l.send_queue.emplace_back(std::move(m), std::size_t{0}, std::move(h), id, false,
+                                  kind == websocket_message_kind::text, direct);
         l.wake_writer_now();
+    }
+}
+
+template <class NextLayer>
+void websocket_session<NextLayer>::start_receive(receive_box&& handler, bool direct) {
+    if (detail::running_in_this_thread(executor_)) {
+        receive_here(std::move(handler), direct);
+        return;
+    }
+    boost::asio::dispatch(executor_, [this, direct, h = std::move(handler)]() mutable {
+        receive_here(std::move(h), direct);
     });
 }
 
 template <class NextLayer>
-void websocket_session<NextLayer>::start_receive(receive_handler handler, bool direct) {
-    detail::run_on(executor_, [this, direct, h = std::move(handler)]() mutable {
+void websocket_session<NextLayer>::receive_here(receive_box&& h, bool direct) {
+    {
         if (!loops_) {
-            detail::complete_later(std::move(h), executor_,
-                                   boost::system::error_code(error::invalid_config),
-                                   websocket_message{});
+            detail::complete_box_later(std::move(h), executor_,
+                                       boost::system::error_code(error::invalid_config),
+                                       websocket_message{});
             return;
         }
         auto& l = *loops_;
         if (l.pending_receive) {
-            detail::complete_later(std::move(h), executor_,
-                                   boost::system::error_code(boost::asio::error::already_started),
-                                   websocket_message{});
+            detail::complete_box_later(
+                std::move(h), executor_,
+                boost::system::error_code(boost::asio::error::already_started),
+                websocket_message{});
             return;
         }
         if (!l.inbox.empty()) {
@@ -863,19 +1023,20 @@ void websocket_session<NextLayer>::start_receive(receive_handler handler, bool d
             l.inbox_bytes -= m.payload.size();
             shared_->queued_receive_bytes.store(l.inbox_bytes, std::memory_order_relaxed);
             if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
-                l.reader_resume.cancel();
-            detail::complete_later(std::move(h), executor_, boost::system::error_code{},
-                                   std::move(m));
+                l.resume_reader();
+            detail::complete_box_later(std::move(h), executor_, boost::system::error_code{},
+                                       std::move(m));
             return;
         }
         if (l.ended) {
-            detail::complete_later(std::move(h), executor_, l.end_reason, websocket_message{});
+            detail::complete_box_later(std::move(h), executor_, l.end_reason, websocket_message{});
             return;
         }
         l.pending_receive_direct = direct;
-        detail::park_cancellable(l.pending_receive, std::move(h), executor_, websocket_message{},
-                                 [this] { return &loops_->pending_receive; });
-    });
+        detail::park_box_cancellable(l.pending_receive, std::move(h), executor_,
+                                     websocket_message{},
+                                     [this] { return &loops_->pending_receive; });
+    }
 }
 
 template <class NextLayer>
