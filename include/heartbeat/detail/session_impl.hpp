@@ -3,6 +3,8 @@
 // stock streams; include it yourself (once, in one .cpp) to instantiate a session over your own
 // stream type: `template class heartbeat::basic_session<my_stream>;`.
 #include <heartbeat/detail/completion.hpp>
+#include <heartbeat/detail/running_in_this_thread.hpp>
+#include <heartbeat/detail/single_writer_counter.hpp>
 #include <heartbeat/frame_codec.hpp>
 #include <heartbeat/resume_store.hpp>
 #include <heartbeat/session.hpp>
@@ -55,19 +57,6 @@ struct session_shared_stats {
     rtt_snapshot rtt{};
     monitor_counters heartbeat{};
 };
-
-// The counters above have one writer, the session's executor: a relaxed load and store is
-// enough (other threads only read them) and is cheaper than a read-modify-write.
-template <class T, class U>
-void add_relaxed(std::atomic<T>& counter, U n) noexcept {
-    counter.store(counter.load(std::memory_order_relaxed) + static_cast<T>(n),
-                  std::memory_order_relaxed);
-}
-template <class T, class U>
-void sub_relaxed(std::atomic<T>& counter, U n) noexcept {
-    counter.store(counter.load(std::memory_order_relaxed) - static_cast<T>(n),
-                  std::memory_order_relaxed);
-}
 
 // A FIFO in one ring of slots that keeps its storage: unlike a deque walking through its blocks,
 // a queue that stays short allocates nothing in steady state. Growing it move-constructs the
@@ -148,25 +137,6 @@ inline std::uint64_t now_us(time_point t) {
 inline std::uint32_t to_ms32(duration d) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
     return static_cast<std::uint32_t>(std::clamp<long long>(ms, 0, 0xFFFFFFFFLL));
-}
-
-// True when `ex` is known to be running on this thread (an io_context executor, or a strand of
-// one, now executing): asio::dispatch would run a function at once anyway, and calling it
-// directly saves building the type-erased dispatch on every send and receive.
-template <class Executor>
-bool running_here(const Executor& ex) noexcept {
-    if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
-        using io_executor = boost::asio::io_context::executor_type;
-        if (const auto* io = ex.template target<io_executor>())
-            return io->running_in_this_thread();
-        if (const auto* strand = ex.template target<boost::asio::strand<io_executor>>())
-            return strand->running_in_this_thread();
-        return false;
-    } else if constexpr (requires { ex.running_in_this_thread(); }) {
-        return ex.running_in_this_thread();
-    } else {
-        return false;
-    }
 }
 
 template <class Stream>
@@ -394,12 +364,12 @@ struct basic_session<Stream>::run_loops {
             // Not taken yet: the newer sample replaces it, so a session whose application never
             // waits for events does not grow while idle (on_rtt sees every sample).
             events.back() = std::move(e);
-            detail::add_relaxed(self.shared_->events_dropped, 1);
+            detail::counter_add(self.shared_->events_dropped, 1);
             return;
         }
         if (events.size() >= self.config_.event_queue_capacity) {
             events.pop_front();
-            detail::add_relaxed(self.shared_->events_dropped, 1);
+            detail::counter_add(self.shared_->events_dropped, 1);
         }
         events.push_back(std::move(e));
     }
@@ -498,7 +468,7 @@ struct basic_session<Stream>::run_loops {
         const std::uint64_t seq = next_in_seq++;
         if (seq <= delivered) {
             // Re-sent after a reconnect, and delivered before it (by this logical session).
-            detail::add_relaxed(self.shared_->duplicates_dropped, 1);
+            detail::counter_add(self.shared_->duplicates_dropped, 1);
             return;
         }
         inbox_bytes += payload.size();
@@ -524,13 +494,13 @@ struct basic_session<Stream>::run_loops {
                 duplicate = seen >= m.seq;
             }
             if (duplicate) {
-                detail::add_relaxed(self.shared_->duplicates_dropped, 1);
+                detail::counter_add(self.shared_->duplicates_dropped, 1);
                 recycle(std::move(m.payload));
                 continue;
             }
             delivered = m.seq;
             self.shared_->delivered_seq.store(m.seq, std::memory_order_relaxed);
-            detail::add_relaxed(self.shared_->messages_received, 1);
+            detail::counter_add(self.shared_->messages_received, 1);
             out = std::move(m);
             taken = true;
         }
@@ -621,16 +591,16 @@ struct basic_session<Stream>::run_loops {
 
     boost::system::error_code on_ping(const ping_frame& p, time_point now) {
         queue_control(pong_frame{p.seq, p.send_time_us});
-        detail::add_relaxed(self.shared_->pings_answered, 1);
+        detail::counter_add(self.shared_->pings_answered, 1);
         const auto min = self.config_.min_peer_ping_interval;
         if (min > duration::zero()) {
             if (seen_peer_ping && now - last_peer_ping < min * 4 / 5) {
                 ++ping_strikes;
-                detail::add_relaxed(self.shared_->ping_strikes, 1);
+                detail::counter_add(self.shared_->ping_strikes, 1);
                 if (ping_strikes > self.config_.max_ping_strikes)
                     return error::too_many_pings;
                 queue_control(slow_down_frame{detail::to_ms32(min)});
-                detail::add_relaxed(self.shared_->slow_downs_sent, 1);
+                detail::counter_add(self.shared_->slow_downs_sent, 1);
             } else if (seen_peer_ping) {
                 ping_strikes = 0;
             }
@@ -642,7 +612,7 @@ struct basic_session<Stream>::run_loops {
 
     // Returns an error when the session must end.
     boost::system::error_code on_frame(const frame& f, time_point now, bool& saw_inbound) {
-        detail::add_relaxed(self.shared_->frames_received, 1);
+        detail::counter_add(self.shared_->frames_received, 1);
         if (!hello_received && !std::holds_alternative<hello_frame>(f))
             return error::data_before_hello;
         switch (type_of(f)) {
@@ -686,7 +656,7 @@ struct basic_session<Stream>::run_loops {
         }
         case frame_type::slow_down: {
             saw_inbound = true;
-            detail::add_relaxed(self.shared_->slow_downs_received, 1);
+            detail::counter_add(self.shared_->slow_downs_received, 1);
             const duration min =
                 std::chrono::milliseconds(std::get<slow_down_frame>(f).min_interval_ms);
             if (min > monitor.interval())
@@ -743,7 +713,7 @@ struct basic_session<Stream>::run_loops {
             }
             const bool filled = read_end + n == read_buffer.size();
             read_end += n;
-            detail::add_relaxed(self.shared_->bytes_received, n);
+            detail::counter_add(self.shared_->bytes_received, n);
             if (filled && read_buffer.size() < std::min<std::size_t>(64 * 1024, max_frame))
                 read_buffer.resize(
                     std::min<std::size_t>({read_buffer.size() * 2, 64 * 1024, max_frame}));
@@ -902,7 +872,7 @@ struct basic_session<Stream>::run_loops {
                     break;
                 ++whole;
             }
-            detail::add_relaxed(self.shared_->bytes_sent, n);
+            detail::counter_add(self.shared_->bytes_sent, n);
             complete_front(whole);
             if (stop_reason)
                 return writer_finish(stop_reason);
@@ -912,7 +882,7 @@ struct basic_session<Stream>::run_loops {
                 return writer_finish(error::peer_closed);
             return writer_finish(ec);
         }
-        detail::add_relaxed(self.shared_->bytes_sent, n);
+        detail::counter_add(self.shared_->bytes_sent, n);
         if (!pings_writing.empty()) {
             const time_point now = clock::now();
             for (const std::uint64_t seq : pings_writing)
@@ -927,7 +897,7 @@ struct basic_session<Stream>::run_loops {
             else
                 break;
         }
-        detail::add_relaxed(self.shared_->frames_sent, data_frames);
+        detail::counter_add(self.shared_->frames_sent, data_frames);
         complete_front(finished, true);
         write_next();
     }
@@ -969,8 +939,8 @@ struct basic_session<Stream>::run_loops {
             send_queue.pop_front();
             if (m.withdrawn)
                 continue;
-            detail::sub_relaxed(self.shared_->queued_send_bytes, m.payload.size());
-            detail::add_relaxed(self.shared_->messages_sent, 1);
+            detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
+            detail::counter_add(self.shared_->messages_sent, 1);
             recycle(std::move(m.payload));
             if (!at_once)
                 detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
@@ -1125,7 +1095,7 @@ struct basic_session<Stream>::run_loops {
             auto& m = send_queue[i];
             if (m.withdrawn)
                 continue;
-            detail::sub_relaxed(self.shared_->queued_send_bytes, m.payload.size());
+            detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
             detail::complete_later(std::move(m.handler), exec, reason);
         }
         send_queue.clear();
@@ -1237,7 +1207,7 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
                     if (m.withdrawn || m.offset != 0 || i < loops_->in_write)
                         return;
                     m.withdrawn = true;
-                    detail::sub_relaxed(shared_->queued_send_bytes, m.payload.size());
+                    detail::counter_sub(shared_->queued_send_bytes, m.payload.size());
                     detail::complete_later(
                         std::move(m.handler), stream_.get_executor(),
                         boost::system::error_code(boost::asio::error::operation_aborted));
@@ -1245,12 +1215,12 @@ void basic_session<Stream>::start_send(std::string message, send_handler handler
                 }
             });
         }
-        detail::add_relaxed(shared_->queued_send_bytes, m.size());
+        detail::counter_add(shared_->queued_send_bytes, m.size());
         l.send_queue.push_back(
             outgoing_message{std::move(m), 0, std::move(h), id, false, seq, direct});
         l.wake_writer();
     };
-    if (loops_ && detail::running_here(loops_->exec))
+    if (loops_ && detail::running_in_this_thread(loops_->exec))
         body();
     else
         boost::asio::dispatch(stream_.get_executor(), std::move(body));
@@ -1288,7 +1258,7 @@ void basic_session<Stream>::start_receive(receive_handler handler, bool direct) 
                                  [this] { return &loops_->pending_receive; });
         l.pending_receive_direct = direct;
     };
-    if (loops_ && detail::running_here(loops_->exec))
+    if (loops_ && detail::running_in_this_thread(loops_->exec))
         body();
     else
         boost::asio::dispatch(stream_.get_executor(), std::move(body));

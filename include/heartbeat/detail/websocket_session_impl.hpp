@@ -7,12 +7,15 @@
 // write and one ping may be outstanding at a time, and a Beast operation cannot be cancelled
 // without failing the whole stream, so no loop is ever cancelled mid-operation):
 //
-//   run()  - sets the stream up, starts the monitor, starts the reader and writer (driven by their own completions)
+//   run()  - sets the stream up, starts the monitor, starts the reader and writer (driven by their
+//   own completions)
 //            and spawns the pinger, then runs the
 //            heartbeat loop itself until a stop reason is set (verdict, peer close, error,
 //            close(), cancel()); then farewell(): lets an in-flight frame finish, sends the
 //            close frame, tears the connection down, and waits until every loop has returned.
+#include <heartbeat/detail/running_in_this_thread.hpp>
 #include <heartbeat/detail/session_impl.hpp> // session_shared_stats, complete_later, keepalive
+#include <heartbeat/detail/single_writer_counter.hpp>
 #include <heartbeat/websocket_session.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -36,38 +39,6 @@
 
 namespace heartbeat {
 namespace detail {
-
-// Whether the calling thread is running handlers of `ex` (then asio::dispatch would run a
-// function inline anyway). Answers for the stock executors; false (so: dispatch) otherwise.
-template <class Executor>
-bool running_in_this_thread(const Executor& ex) noexcept {
-    if constexpr (requires { ex.running_in_this_thread(); }) {
-        return ex.running_in_this_thread();
-    } else if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
-        using io_executor = boost::asio::io_context::executor_type;
-        if (const auto* io = ex.template target<io_executor>())
-            return io->running_in_this_thread();
-        if (const auto* st = ex.template target<boost::asio::strand<io_executor>>())
-            return st->running_in_this_thread();
-        return false;
-    } else {
-        return false;
-    }
-}
-
-// The shared stats have a single writer, the session's executor (strand): other threads only
-// read them. A relaxed load and store then is a correct increment and, unlike fetch_add, no
-// locked instruction (a full barrier on x86) several times per message.
-template <class T, class N>
-void counter_add(std::atomic<T>& counter, N n) noexcept {
-    counter.store(counter.load(std::memory_order_relaxed) + static_cast<T>(n),
-                  std::memory_order_relaxed);
-}
-template <class T, class N>
-void counter_sub(std::atomic<T>& counter, N n) noexcept {
-    counter.store(counter.load(std::memory_order_relaxed) - static_cast<T>(n),
-                  std::memory_order_relaxed);
-}
 
 // Runs `f` on `ex`: at once when already there (what dispatch would do, without moving `f`
 // through a type-erased executor), else through dispatch.
