@@ -77,49 +77,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-// ---- allocation counting (operator new only; Asio's recycled coroutine frames and operations
-// go through its own recycling allocator and are not seen here) ------------------------------
-
-namespace alloc_count {
-std::uint64_t calls = 0;
-} // namespace alloc_count
-
-void* operator new(std::size_t n) {
-    ++alloc_count::calls;
-    if (void* p = std::malloc(n ? n : 1))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    return ::operator new(n);
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    ++alloc_count::calls;
-    return std::malloc(n ? n : 1);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
-    return ::operator new(n, t);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
+#include "harness.hpp"
 
 namespace {
+
+using namespace e2e;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
-using steady = std::chrono::steady_clock;
 using boost::system::error_code;
 using ws_stream = websocket::stream<tcp::socket>;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
@@ -197,38 +164,11 @@ options parse(int argc, char** argv) {
     return o;
 }
 
-[[noreturn]] void fail(const std::string& what) {
-    std::fprintf(stderr, "e2e_websocket_vs_beast: %s\n", what.c_str());
-    std::exit(1);
-}
-
-double seconds_since(steady::time_point t0) {
-    return std::chrono::duration<double>(steady::now() - t0).count();
-}
-
 double ms(steady::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
 }
 
-double median(std::vector<double> v) {
-    if (v.empty())
-        return 0;
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 // ---- connections -----------------------------------------------------------------------------
-
-std::pair<tcp::socket, tcp::socket> tcp_pair(asio::io_context& ioc) {
-    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    tcp::socket client(ioc);
-    client.connect(acceptor.local_endpoint());
-    tcp::socket server = acceptor.accept();
-    client.set_option(tcp::no_delay(true));
-    server.set_option(tcp::no_delay(true));
-    return {std::move(server), std::move(client)};
-}
 
 // A connected WebSocket pair {server, client}: both handshakes run on `ioc`.
 std::pair<ws_stream, ws_stream> ws_pair(asio::io_context& ioc) {
@@ -249,48 +189,11 @@ std::pair<ws_stream, ws_stream> ws_pair(asio::io_context& ioc) {
     return {std::move(server), std::move(client)};
 }
 
-// Runs the io_context until it has no work; a hung trial is a bug, not a slow result.
-void run_bounded(asio::io_context& ioc, const char* what) {
-    ioc.run_for(std::chrono::seconds(60));
-    if (!ioc.stopped())
-        fail(std::string(what) + ": did not finish within 60 s");
-}
-
 // ============================================================================================
 // Scenario 1: echo round trips
 // ============================================================================================
 
-struct echo_result {
-    double rate = 0;       // round trips per second
-    double allocs_per = 0; // operator-new calls per round trip (whole process: both ends)
-};
-
-double g_echo_seconds = 0.25;
-std::size_t g_echo_trips = 0;
 std::size_t g_payload = 64;
-
-// Times round trips for g_echo_seconds after a warm-up; `one` performs one round trip.
-template <class OneTrip>
-asio::awaitable<echo_result> time_round_trips(OneTrip one) {
-    for (int i = 0; i < 200; ++i)
-        if (!co_await one())
-            fail("echo warm-up failed");
-    const auto calls0 = alloc_count::calls;
-    const auto t0 = steady::now();
-    std::uint64_t n = 0;
-    double elapsed = 0;
-    do {
-        for (int i = 0; i < 64; ++i)
-            if (!co_await one())
-                fail("echo round trip failed");
-        n += 64;
-        elapsed = seconds_since(t0);
-    } while (g_echo_trips ? n < g_echo_trips : elapsed < g_echo_seconds);
-    echo_result r;
-    r.rate = static_cast<double>(n) / elapsed;
-    r.allocs_per = static_cast<double>(alloc_count::calls - calls0) / static_cast<double>(n);
-    co_return r;
-}
 
 asio::awaitable<void> session_echo_server(heartbeat::ws_session& s) {
     for (;;) {
@@ -808,14 +711,6 @@ void run_freeze(const options& o) {
     if (!od.empty() && !bd.empty())
         std::printf("  median detection: session %.1f ms, beast %.1f ms (beast / session %.2f)\n",
                     median(od), median(bd), median(bd) / median(od));
-}
-
-void pin(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0)
-        fail("sched_setaffinity(" + std::to_string(cpu) + ") failed: " + std::strerror(errno));
 }
 
 } // namespace
