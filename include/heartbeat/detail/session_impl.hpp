@@ -3,6 +3,7 @@
 // stock streams; include it yourself (once, in one .cpp) to instantiate a session over your own
 // stream type: `template class heartbeat::basic_session<my_stream>;`.
 #include <heartbeat/detail/completion.hpp>
+#include <heartbeat/detail/monitor_step_report.hpp>
 #include <heartbeat/detail/running_in_this_thread.hpp>
 #include <heartbeat/detail/single_writer_counter.hpp>
 #include <heartbeat/frame_codec.hpp>
@@ -400,45 +401,12 @@ struct basic_session<Stream>::run_loops {
         rearm_if_earlier();
         if (step.send_ping)
             queue_ping(step.send_ping, now);
-        if (step.stall_lag > duration::zero()) {
-            if (self.callbacks_.on_local_stall)
-                self.callbacks_.on_local_stall(step.stall_lag);
-            session_event e;
-            e.kind = session_event_kind::local_stall;
-            e.value = step.stall_lag;
-            push_event(std::move(e));
-        }
-        if (step.rtt) {
-            if (self.callbacks_.on_rtt)
-                self.callbacks_.on_rtt(*step.rtt, monitor.rtt());
-            session_event e;
-            e.kind = session_event_kind::rtt_sample;
-            e.value = *step.rtt;
-            push_event(std::move(e));
-        }
-        if (step.state_changed) {
-            if (self.callbacks_.on_state_change)
-                self.callbacks_.on_state_change(before, step.state, monitor.missed());
-            session_event e;
-            e.kind = session_event_kind::state_changed;
-            e.from = before;
-            e.to = step.state;
-            e.missed = monitor.missed();
-            push_event(std::move(e));
-        }
+        const auto push = [this](session_event e) { push_event(std::move(e)); };
+        detail::report_progress(step, before, monitor, self.callbacks_, push);
         if (step.rtt || step.state_changed || step.send_ping)
             publish_monitor();
-        if (step.dead) {
-            if (self.callbacks_.on_verdict)
-                self.callbacks_.on_verdict(*step.dead);
-            session_event e;
-            e.kind = session_event_kind::verdict;
-            e.dead = step.dead;
-            e.missed = step.dead->missed;
-            push_event(std::move(e));
-            return step.dead->reason;
-        }
-        return {};
+        detail::report_verdict(step, self.callbacks_, push);
+        return step.dead ? step.dead->reason : boost::system::error_code{};
     }
 
     void queue_ping(std::uint64_t seq, time_point now) {
