@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 
 #include <future>
+#include <stdexcept>
 #include <thread>
 
 using namespace heartbeat;
@@ -399,4 +400,41 @@ TEST(SessionCompletion, NothingCompletesInline) {
 
     EXPECT_EQ(checked, 8);
     EXPECT_EQ(inline_completions, 0);
+}
+
+// A receive handler invoked straight from the run loop (no scheduler trip) that throws: the
+// exception leaves io_context::run() as it would from a posted handler, and the session is
+// unharmed -- the next message arrives and the session stays alive.
+TEST(SessionCompletion, AHandlerThatThrowsLeavesRunAndTheSessionCarriesOn) {
+    session_pair p;
+    bool run_done = false;
+    p.client->async_run([&](boost::system::error_code) { run_done = true; });
+    p.client->async_receive([](boost::system::error_code ec, std::string) {
+        if (!ec)
+            throw std::runtime_error("application handler failed");
+    });
+    p.peer->async_send("first", asio::detached);
+    bool thrown = false;
+    const auto end = std::chrono::steady_clock::now() + 5s;
+    while (!thrown && std::chrono::steady_clock::now() < end) {
+        try {
+            p.ioc.run_for(5ms);
+            if (p.ioc.stopped())
+                p.ioc.restart();
+        } catch (const std::runtime_error& e) {
+            thrown = std::string(e.what()) == "application handler failed";
+        }
+    }
+    ASSERT_TRUE(thrown) << "the handler's exception did not leave io_context::run()";
+    if (p.ioc.stopped())
+        p.ioc.restart();
+    std::string second;
+    p.client->async_receive(
+        [&](boost::system::error_code, std::string m) { second = std::move(m); });
+    p.peer->async_send("second", asio::detached);
+    ASSERT_TRUE(run_until(
+        p.ioc, [&] { return !second.empty(); }, 5s));
+    EXPECT_EQ(second, "second");
+    EXPECT_EQ(p.client->stats().state, peer_state::alive);
+    EXPECT_FALSE(run_done);
 }

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <exception>
 #include <optional>
 #include <utility>
 
@@ -38,14 +39,20 @@ void complete_now(Handler&& handler, Args&&... args) {
         boost::asio::append(std::forward<Handler>(handler), std::forward<Args>(args)...));
 }
 
-// For a handler known to run on the executor we are running on: what dispatch would do,
-// without building a type-erased executor to find that out.
-template <class Handler, class... Args>
-void invoke_now(Handler&& handler, Args&&... args) {
+// For a handler known to run on `ex`, the executor we are running on: what dispatch would do,
+// without building a type-erased executor to find that out. An exception the handler throws is
+// the application's, not the run loop's: it is rethrown from a handler posted to `ex`, so it
+// leaves io_context::run() as it would from a posted completion, and the session carries on.
+template <class Handler, class Executor, class... Args>
+void invoke_now(Handler&& handler, const Executor& ex, Args&&... args) {
     auto slot = boost::asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected())
         slot.clear();
-    std::move(handler)(std::forward<Args>(args)...);
+    try {
+        std::move(handler)(std::forward<Args>(args)...);
+    } catch (...) {
+        boost::asio::post(ex, [ep = std::current_exception()] { std::rethrow_exception(ep); });
+    }
 }
 
 // Keeps `handler` in `pending` until its owner completes it. Cancellation of any type completes

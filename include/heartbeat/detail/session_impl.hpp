@@ -502,7 +502,7 @@ struct basic_session<Stream>::run_loops {
         auto h = std::move(*pending_receive);
         pending_receive.reset();
         if (pending_receive_direct)
-            detail::invoke_now(std::move(h), boost::system::error_code{}, std::move(m));
+            detail::invoke_now(std::move(h), exec, boost::system::error_code{}, std::move(m));
         else
             detail::complete_now(std::move(h), boost::system::error_code{}, std::move(m));
     }
@@ -913,7 +913,7 @@ struct basic_session<Stream>::run_loops {
             if (!at_once)
                 detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
             else if (m.direct)
-                detail::invoke_now(std::move(m.handler), boost::system::error_code{});
+                detail::invoke_now(std::move(m.handler), exec, boost::system::error_code{});
             else
                 detail::complete_now(std::move(m.handler), boost::system::error_code{});
         }

@@ -283,17 +283,7 @@ struct websocket_session<NextLayer>::run_loops {
                                    std::forward<Args>(args)...);
             return;
         }
-        auto slot = boost::asio::get_associated_cancellation_slot(handler);
-        if (slot.is_connected())
-            slot.clear();
-        try {
-            std::move(handler)(std::forward<Args>(args)...);
-        } catch (...) {
-            // The application's exception is not the run loop's: let it leave io_context::run()
-            // as it would from a posted handler, and carry on.
-            boost::asio::post(exec,
-                              [ep = std::current_exception()] { std::rethrow_exception(ep); });
-        }
+        detail::invoke_now(std::forward<Handler>(handler), exec, std::forward<Args>(args)...);
     }
 
     void wake_pinger() {
