@@ -25,6 +25,7 @@
 //    silence budget, and a fresh ping is requested instead of a verdict.
 #include <heartbeat/config.hpp>
 #include <heartbeat/failure_detector.hpp>
+#include <heartbeat/missed_count_detector.hpp>
 #include <heartbeat/random.hpp>
 #include <heartbeat/rtt_estimator.hpp>
 
@@ -36,8 +37,6 @@
 #include <optional>
 
 namespace heartbeat {
-
-class missed_count_detector;
 
 enum class peer_state { connecting, alive, suspect, dead };
 const char* to_string(peer_state s) noexcept;
@@ -83,6 +82,21 @@ public:
     monitor_step start(time_point now);
     // Any inbound frame other than a pong.
     monitor_step on_inbound(time_point now);
+    // on_inbound's common case, inline (drivers call it for every inbound frame): the peer is
+    // alive, no ping is awaited, so the frame only moves the idle deadline and the step would
+    // ask for nothing. Returns false, having changed nothing, when on_inbound must run instead.
+    bool on_routine_inbound(time_point now) noexcept {
+        if (state_ != peer_state::alive || armed_ || missed_ != 0 || missed_detector_ == nullptr ||
+            missed_detector_->missed() != 0 || config_.liveness != liveness_mode::any_inbound)
+            return false;
+        // What proof_of_life + finish would do in this state (missed-count: activity is life).
+        anchor_ = now;
+        last_alive_real_ = now;
+        stalled_since_alive_ = duration::zero();
+        missed_detector_->record_alive(now);
+        next_deadline_ = now + jittered_interval_;
+        return true;
+    }
     // An inbound pong echoing `seq`.
     monitor_step on_pong(std::uint64_t seq, time_point now);
     // The driver finished writing ping `seq` to the transport at `now`; the reply deadline runs

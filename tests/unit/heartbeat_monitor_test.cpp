@@ -449,3 +449,49 @@ TEST(HeartbeatMonitor, RoundTripRunsFromWriteStartWhileDeadlineRunsFromCompletio
     ASSERT_TRUE(pong.rtt.has_value());
     EXPECT_EQ(*pong.rtt, 30ms);
 }
+
+// The inline fast path must be exactly on_inbound where it applies, and refuse elsewhere.
+TEST(HeartbeatMonitor, RoutineInboundMatchesOnInboundWhereItAppliesAndRefusesElsewhere) {
+    auto cfg = base_config();
+    cfg.jitter = 0.2; // deadlines depend on the resampled interval: both paths must agree
+    hb::heartbeat_monitor fast(cfg, constant(0.3));
+    hb::heartbeat_monitor slow(cfg, constant(0.3));
+    fast.start(at(0ms));
+    slow.start(at(0ms));
+    // Alive, no ping awaited: taken, same deadline and proof of life as the full step.
+    for (long t = 100; t <= 900; t += 100) {
+        ASSERT_TRUE(fast.on_routine_inbound(at_ms(t)));
+        const auto step = slow.on_inbound(at_ms(t));
+        ASSERT_FALSE(step.state_changed || step.send_ping || step.dead || step.rtt);
+        ASSERT_EQ(fast.next_deadline(), slow.next_deadline()) << t;
+        ASSERT_EQ(fast.last_proof_of_life(), slow.last_proof_of_life());
+    }
+    // A ping is awaited: refused, nothing changed.
+    const auto deadline = fast.next_deadline();
+    ASSERT_EQ(fast.on_timer(deadline).send_ping, 1u);
+    fast.on_ping_written(1, deadline);
+    const auto armed = fast.next_deadline();
+    EXPECT_FALSE(fast.on_routine_inbound(deadline + 10ms));
+    EXPECT_EQ(fast.next_deadline(), armed);
+    EXPECT_EQ(fast.last_proof_of_life(), at_ms(900));
+    // Suspect (the ping was missed): refused; the full step revives the peer.
+    fast.on_timer(armed);
+    ASSERT_EQ(fast.state(), hb::peer_state::suspect);
+    EXPECT_FALSE(fast.on_routine_inbound(armed + 1ms));
+    EXPECT_TRUE(fast.on_inbound(armed + 1ms).state_changed);
+    // Pong-only liveness: data is no proof of life, so never routine.
+    auto pong_only = base_config();
+    pong_only.liveness = hb::liveness_mode::pong_only;
+    hb::heartbeat_monitor p(pong_only);
+    p.start(at(0ms));
+    EXPECT_FALSE(p.on_routine_inbound(at(100ms)));
+    // Another detector owns the judgement: never routine.
+    auto phi = base_config();
+    phi.detector = hb::detector_kind::phi_accrual;
+    hb::heartbeat_monitor q(phi);
+    q.start(at(0ms));
+    EXPECT_FALSE(q.on_routine_inbound(at(100ms)));
+    // Not started: never routine.
+    hb::heartbeat_monitor idle(base_config());
+    EXPECT_FALSE(idle.on_routine_inbound(at(100ms)));
+}

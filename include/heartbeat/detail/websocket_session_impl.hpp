@@ -14,6 +14,7 @@
 //            close(), cancel()); then farewell(): lets an in-flight frame finish, sends the
 //            close frame, tears the connection down, and waits until every loop has returned.
 #include <heartbeat/detail/monitor_step_report.hpp>
+#include <heartbeat/detail/ring_queue.hpp>
 #include <heartbeat/detail/running_in_this_thread.hpp>
 #include <heartbeat/detail/session_impl.hpp> // session_shared_stats, complete_later, keepalive
 #include <heartbeat/detail/single_writer_counter.hpp>
@@ -32,9 +33,10 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
-#include <deque>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -202,27 +204,33 @@ struct websocket_session<NextLayer>::run_loops {
     error_code end_reason;  // final, once the run has completed
 
     // Outgoing.
-    std::deque<outgoing_message> send_queue;
+    detail::ring_queue<outgoing_message> send_queue;
+    // A short payload keeps its bytes inside the string object, which moves when the ring
+    // grows: its frame is written from here instead.
+    std::array<char, sizeof(std::string)> short_payload_stage{};
     // A sent payload's buffer, kept for the next inbound message (an echo then allocates
     // nothing per message); only small ones, so an idle session holds little.
     static constexpr std::size_t spare_capacity_max = 1024;
     std::string spare_payload;
     std::uint64_t next_message_id = 1;
-    std::deque<heartbeat_message> heartbeat_out;
-    std::deque<sent_ping> pings_queued;
+    detail::ring_queue<heartbeat_message> heartbeat_out;
+    detail::ring_queue<sent_ping> pings_queued;
     std::array<sent_ping, sent_ring_size> sent{}; // pings in flight, by seq % size
 
-    // Inbound.
-    std::vector<char> read_buffer;
+    // Inbound. The message being read is read straight into its own buffer: Beast fills
+    // assembling[assembled, size()).
+    static constexpr std::size_t read_room_min = 256;
+    static constexpr std::size_t read_room_max = 64 * 1024;
     std::string assembling;
-    std::deque<websocket_message> inbox;
+    std::size_t assembled = 0;
+    detail::ring_queue<websocket_message> inbox;
     std::size_t inbox_bytes = 0;
     std::uint64_t next_in_seq = 1;
 
     std::optional<receive_box> pending_receive;
     bool pending_receive_direct = false; // its handler runs on our executor
     std::optional<event_handler> pending_event;
-    std::deque<session_event> events;
+    detail::ring_queue<session_event> events;
     bool ended_event_taken = false;
     std::optional<run_handler> run_completion;
 
@@ -355,7 +363,7 @@ struct websocket_session<NextLayer>::run_loops {
                                   seq});
             wake_writer();
         } else {
-            pings_queued.push_back(p);
+            pings_queued.push_back(sent_ping(p));
             wake_pinger();
         }
     }
@@ -376,8 +384,8 @@ struct websocket_session<NextLayer>::run_loops {
 
     // Any inbound traffic that is not an answer to one of our pings.
     void inbound(time_point now) {
-        if (stop_reason)
-            return;
+        if (stop_reason || monitor.on_routine_inbound(now))
+            return; // routine: only the idle deadline moved, later (the timer re-arms itself)
         const peer_state before = monitor.state();
         step_monitor(monitor.on_inbound(now), before, now);
     }
@@ -473,7 +481,19 @@ struct websocket_session<NextLayer>::run_loops {
             return;
         }
         reader_paused = false;
-        ws.async_read_some(boost::asio::buffer(read_buffer), read_completion{this});
+        if (assembled == 0 && spare_payload.capacity() > assembling.capacity()) {
+            assembling = std::move(spare_payload);
+            spare_payload.clear();
+        }
+        // Room for what Beast says is left of the frame (bounded), and never less than the
+        // buffer already holds: growing zero-fills, shrinking would give capacity away.
+        const std::size_t room =
+            std::clamp<std::size_t>(ws.read_size_hint(read_room_min), read_room_min, read_room_max);
+        const std::size_t size = std::max(assembled + room, assembling.capacity());
+        if (assembling.size() != size)
+            assembling.resize(size);
+        ws.async_read_some(boost::asio::buffer(assembling.data() + assembled, size - assembled),
+                           read_completion{this});
     }
 
     // Through the scheduler, like wake_writer().
@@ -503,10 +523,10 @@ struct websocket_session<NextLayer>::run_loops {
         detail::counter_add(self.shared_->bytes_received, n);
         detail::counter_add(self.shared_->frames_received, 1);
         inbound(now);
-        if (assembling.empty() && spare_payload.capacity() > assembling.capacity())
-            assembling.swap(spare_payload);
-        assembling.append(read_buffer.data(), n);
+        assembled += n;
         if (ws.is_message_done()) {
+            assembling.resize(assembled); // shorter: only the length changes
+            assembled = 0;
             // The message's buffer moves on to the application; a heartbeat message, not moved,
             // leaves its buffer for the next one.
             on_message(std::move(assembling), ws.got_text(), now);
@@ -571,8 +591,12 @@ struct websocket_session<NextLayer>::run_loops {
         writing_id = m.id;
         writing_chunk = chunk;
         write_in_flight = true;
-        ws.async_write_some(chunk == remaining,
-                            boost::asio::buffer(m.payload.data() + m.offset, chunk),
+        const char* bytes = m.payload.data() + m.offset;
+        if (detail::bytes_inside(m.payload)) {
+            std::memcpy(short_payload_stage.data(), bytes, chunk);
+            bytes = short_payload_stage.data();
+        }
+        ws.async_write_some(chunk == remaining, boost::asio::buffer(bytes, chunk),
                             write_completion{this, false});
     }
 
@@ -605,8 +629,8 @@ struct websocket_session<NextLayer>::run_loops {
             detail::counter_add(self.shared_->messages_sent, 1);
             if (written.payload.capacity() > spare_payload.capacity() &&
                 written.payload.capacity() <= spare_capacity_max) {
-                written.payload.clear();
-                spare_payload.swap(written.payload);
+                spare_payload = std::move(written.payload);
+                spare_payload.clear();
             }
             send_queue.pop_front();
             // The handler may send again (pumping the writer itself); pump afterwards too, for
@@ -716,7 +740,6 @@ struct websocket_session<NextLayer>::run_loops {
         publish_monitor();
 
         ++running; // the reader, until its read fails (the connection is torn down)
-        read_buffer.resize(64 * 1024);
         pump_reader();
         ++running; // the writer, until writer_finished()
         writer_started = true;
@@ -781,7 +804,8 @@ struct websocket_session<NextLayer>::run_loops {
     void finish(error_code reason) {
         ended = true;
         end_reason = reason;
-        for (auto& m : send_queue) {
+        for (std::size_t i = 0; i < send_queue.size(); ++i) {
+            auto& m = send_queue[i];
             if (m.withdrawn)
                 continue;
             detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
@@ -895,7 +919,9 @@ void websocket_session<NextLayer>::send_here(std::string&& m, websocket_message_
             slot.assign([this, id](boost::asio::cancellation_type) {
                 // Only a message whose first frame is not written yet may be withdrawn. It stays
                 // in place (marked) and the writer skips it.
-                for (auto& q : loops_->send_queue) {
+                auto& queue = loops_->send_queue;
+                for (std::size_t i = 0; i < queue.size(); ++i) {
+                    auto& q = queue[i];
                     if (q.id != id)
                         continue;
                     if (q.withdrawn || q.offset != 0 || loops_->writing_id == id)

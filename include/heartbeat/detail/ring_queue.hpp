@@ -1,0 +1,77 @@
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <utility>
+
+namespace heartbeat::detail {
+
+// A FIFO in one ring of slots that keeps its storage: unlike a deque walking through its blocks,
+// a queue that stays short allocates nothing in steady state. Growing it move-constructs the
+// elements into a larger ring (never move-assigns: Boost 1.81's any_completion_handler recurses
+// on move assignment), so nothing may keep a pointer INTO an element across a push_back: a
+// short std::string keeps its bytes inside the object (see the writer's small-chunk staging).
+template <class T>
+class ring_queue {
+public:
+    ring_queue() = default;
+    ring_queue(const ring_queue&) = delete;
+    ring_queue& operator=(const ring_queue&) = delete;
+    ~ring_queue() {
+        clear();
+        if (slots_)
+            std::allocator<T>().deallocate(slots_, capacity_);
+    }
+
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+    T& operator[](std::size_t i) noexcept { return slots_[(head_ + i) & (capacity_ - 1)]; }
+    T& front() noexcept { return slots_[head_]; }
+    T& back() noexcept { return (*this)[size_ - 1]; }
+
+    void push_back(T&& value) { emplace_back(std::move(value)); }
+
+    template <class... Args>
+    T& emplace_back(Args&&... args) {
+        if (size_ == capacity_)
+            grow();
+        T* slot = std::construct_at(slots_ + ((head_ + size_) & (capacity_ - 1)),
+                                    std::forward<Args>(args)...);
+        ++size_;
+        return *slot;
+    }
+
+    void pop_front() noexcept {
+        std::destroy_at(slots_ + head_);
+        head_ = (head_ + 1) & (capacity_ - 1);
+        if (--size_ == 0)
+            head_ = 0;
+    }
+
+    void clear() noexcept {
+        while (size_ != 0)
+            pop_front();
+    }
+
+private:
+    void grow() {
+        const std::size_t capacity = capacity_ ? capacity_ * 2 : 4; // a power of two
+        T* slots = std::allocator<T>().allocate(capacity);
+        for (std::size_t i = 0; i < size_; ++i) {
+            T& old = (*this)[i];
+            std::construct_at(slots + i, std::move(old));
+            std::destroy_at(&old);
+        }
+        if (slots_)
+            std::allocator<T>().deallocate(slots_, capacity_);
+        slots_ = slots;
+        capacity_ = capacity;
+        head_ = 0;
+    }
+
+    T* slots_ = nullptr;
+    std::size_t capacity_ = 0;
+    std::size_t head_ = 0;
+    std::size_t size_ = 0;
+};
+
+} // namespace heartbeat::detail
