@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -69,6 +70,30 @@ struct parse_result {
 // a fixed-size type), so a hostile length claim is refused before anyone waits for or buffers
 // its payload.
 parse_result parse_frame(std::span<const std::uint8_t> input, std::size_t max_payload) noexcept;
+
+// The hot path of a driver's reader: a complete, well-formed DATA frame at the start of `input`,
+// decoded inline without building a frame. Anything else (another type, an incomplete frame, a
+// header parse_frame would reject) gives nullopt: parse_frame then decides. For every input on
+// which it returns a value, parse_frame returns the same DATA frame.
+struct data_frame_view {
+    std::span<const std::uint8_t> payload;
+    bool fin = true;
+    std::size_t consumed = 0; // header plus payload
+};
+inline std::optional<data_frame_view> peek_data_frame(std::span<const std::uint8_t> input,
+                                                      std::size_t max_payload) noexcept {
+    if (input.size() < frame_header_size)
+        return std::nullopt;
+    const std::uint8_t* p = input.data();
+    if (p[0] != static_cast<std::uint8_t>(frame_type::data) || (p[1] & ~flag_fin) != 0)
+        return std::nullopt;
+    const std::uint32_t length = std::uint32_t{p[2]} << 24 | std::uint32_t{p[3]} << 16 |
+                                 std::uint32_t{p[4]} << 8 | std::uint32_t{p[5]};
+    if (length > max_payload || input.size() - frame_header_size < length)
+        return std::nullopt;
+    return data_frame_view{input.subspan(frame_header_size, length), (p[1] & flag_fin) != 0,
+                           frame_header_size + length};
+}
 
 // Decodes a byte stream that arrives in arbitrary slices (for drivers that do not own a
 // contiguous read buffer). Feed bytes, then call next() until it stops returning frames.

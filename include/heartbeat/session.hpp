@@ -17,6 +17,7 @@
 //
 // Lifetime: the session must outlive its async_run operation; async_send/async_receive
 // operations complete (with the reason the session ended) before async_run does.
+#include <heartbeat/detail/handler_box.hpp>
 #include <heartbeat/error.hpp>
 #include <heartbeat/session_config.hpp>
 #include <heartbeat/session_events.hpp>
@@ -117,9 +118,9 @@ public:
     template <class CompletionToken = boost::asio::default_completion_token_t<executor_type>>
     auto async_send(std::string message, CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-            [this](auto handler, std::string msg) {
+            [this](auto handler, std::string&& msg) {
                 const bool direct = runs_on_our_executor(handler);
-                start_send(std::move(msg), send_handler(std::move(handler)), direct);
+                start_send(std::move(msg), send_box(std::move(handler)), direct);
             },
             token, std::move(message));
     }
@@ -134,7 +135,7 @@ public:
                                            void(boost::system::error_code, std::string)>(
             [this](auto handler) {
                 const bool direct = runs_on_our_executor(handler);
-                start_receive(receive_handler(detail::payload_only<std::decay_t<decltype(handler)>>{
+                start_receive(receive_box(detail::payload_only<std::decay_t<decltype(handler)>>{
                                   std::move(handler)}),
                               direct);
             },
@@ -149,7 +150,7 @@ public:
                                            void(boost::system::error_code, received_message)>(
             [this](auto handler) {
                 const bool direct = runs_on_our_executor(handler);
-                start_receive(receive_handler(std::move(handler)), direct);
+                start_receive(receive_box(std::move(handler)), direct);
             },
             token);
     }
@@ -175,10 +176,22 @@ public:
     session_stats stats() const;
 
 private:
+    // The handlers of the coroutine tokens are kept unerased (see handler_box).
+    using send_box =
+        detail::handler_box<send_handler, detail::awaitable_handler_t<boost::system::error_code>,
+                            detail::awaitable_tuple_handler_t<boost::system::error_code>>;
+    using receive_box = detail::handler_box<
+        receive_handler,
+        detail::payload_only<detail::awaitable_handler_t<boost::system::error_code, std::string>>,
+        detail::payload_only<
+            detail::awaitable_tuple_handler_t<boost::system::error_code, std::string>>,
+        detail::awaitable_handler_t<boost::system::error_code, received_message>,
+        detail::awaitable_tuple_handler_t<boost::system::error_code, received_message>>;
+
     struct outgoing_message {
         std::string payload;
         std::size_t offset = 0;
-        send_handler handler;
+        send_box handler;
         std::uint64_t id = 0;
         bool withdrawn = false; // cancelled before it started; skipped by the writer
         std::uint64_t seq = 0;  // sequence number in the logical session
@@ -187,8 +200,10 @@ private:
     struct run_loops;
 
     void start_run(run_handler handler);
-    void start_send(std::string message, send_handler handler, bool direct = false);
-    void start_receive(receive_handler handler, bool direct = false);
+    void start_send(std::string&& message, send_box&& handler, bool direct);
+    void start_receive(receive_box&& handler, bool direct);
+    void send_here(std::string&& message, send_box&& handler, bool direct);
+    void receive_here(receive_box&& handler, bool direct);
 
     // True when `handler` would run on this session's executor anyway, so the run loop, which
     // completes operations from inside other completions on that executor, may invoke it

@@ -66,6 +66,7 @@
 // The run loop is compiled once (src/websocket_instantiations.cpp) for plain TCP and TLS over
 // TCP; include <heartbeat/detail/websocket_session_impl.hpp> in one .cpp of yours and write
 // `template class heartbeat::websocket_session<your_next_layer>;` for another next layer.
+#include <heartbeat/detail/handler_box.hpp>
 #include <heartbeat/error.hpp>
 #include <heartbeat/session.hpp>
 #include <heartbeat/session_events.hpp>
@@ -158,41 +159,6 @@ std::optional<app_heartbeat_message> parse_app_heartbeat(std::string_view key,
 
 // What a failed websocket read or write means for the session.
 boost::system::error_code map_websocket_error(boost::system::error_code ec);
-
-// A completion handler kept as its own type when it is one of `Fast` (no type erasure: no
-// allocation, no indirect calls), else as `Erased` (an any_completion_handler).
-template <class Erased, class... Fast>
-class handler_box {
-public:
-    template <class Handler>
-    explicit handler_box(Handler&& h)
-        : handler_(std::in_place_type<stored_type<std::decay_t<Handler>>>,
-                   std::forward<Handler>(h)) {}
-    handler_box(handler_box&&) = default;
-    // Never assigned: move-assigning a Boost 1.81 any_completion_handler recurses.
-    handler_box& operator=(handler_box&&) = delete;
-
-    // Calls f(handler&) with the handler as its stored type.
-    template <class F>
-    decltype(auto) visit(F&& f) {
-        return std::visit(std::forward<F>(f), handler_);
-    }
-
-private:
-    template <class Handler>
-    using stored_type = std::conditional_t<(std::is_same_v<Handler, Fast> || ...), Handler, Erased>;
-    std::variant<Erased, Fast...> handler_;
-};
-
-// The handlers of the C++20-coroutine tokens (use_awaitable, as_tuple(use_awaitable)) with the
-// default any_io_executor, for an operation with signature void(Args...). (as_tuple_handler is
-// Boost 1.81's name for as_tuple's handler.)
-template <class... Args>
-using awaitable_handler_t =
-    typename boost::asio::async_result<boost::asio::use_awaitable_t<>, void(Args...)>::handler_type;
-template <class... Args>
-using awaitable_tuple_handler_t =
-    boost::asio::detail::as_tuple_handler<awaitable_handler_t<std::tuple<Args...>>>;
 
 } // namespace detail
 

@@ -4,6 +4,7 @@
 // stream type: `template class heartbeat::basic_session<my_stream>;`.
 #include <heartbeat/detail/completion.hpp>
 #include <heartbeat/detail/monitor_step_report.hpp>
+#include <heartbeat/detail/operation_cache.hpp>
 #include <heartbeat/detail/ring_queue.hpp>
 #include <heartbeat/detail/running_in_this_thread.hpp>
 #include <heartbeat/detail/single_writer_counter.hpp>
@@ -16,6 +17,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -148,6 +150,8 @@ struct basic_session<Stream>::run_loops {
     using staged_frame = std::array<std::uint8_t, frame_header_size + sizeof(std::string)>;
     std::unique_ptr<std::array<staged_frame, 16>> staged_frames;
     std::vector<std::size_t> chunk_sizes; // per send_queue entry of the write in flight
+    static constexpr std::size_t coalesce_limit = 1024;
+    std::vector<std::uint8_t> coalesced; // a small batch, copied into one buffer
     std::size_t data_frames = 0;
     time_point write_started{};
     bool ack_timer_armed = false;
@@ -195,7 +199,7 @@ struct basic_session<Stream>::run_loops {
     bool seen_peer_ping = false;
     unsigned ping_strikes = 0;
 
-    std::optional<receive_handler> pending_receive;
+    std::optional<receive_box> pending_receive;
     bool pending_receive_direct = false;
     std::optional<event_handler> pending_event;
     boost::container::deque<session_event> events;
@@ -377,7 +381,7 @@ struct basic_session<Stream>::run_loops {
             return;
         }
         inbox_bytes += payload.size();
-        inbox.push_back(received_message{seq, std::move(payload)});
+        inbox.emplace_back(seq, std::move(payload));
         self.shared_->queued_receive_bytes.store(inbox_bytes, std::memory_order_relaxed);
     }
 
@@ -387,8 +391,7 @@ struct basic_session<Stream>::run_loops {
     bool take_received(received_message& out) {
         bool taken = false;
         while (!taken && !inbox.empty()) {
-            received_message m = std::move(inbox.front());
-            inbox.pop_front();
+            received_message& m = inbox.front();
             inbox_bytes -= m.payload.size();
             bool duplicate = false;
             if (resume_counter) {
@@ -401,12 +404,15 @@ struct basic_session<Stream>::run_loops {
             if (duplicate) {
                 detail::counter_add(self.shared_->duplicates_dropped, 1);
                 recycle(std::move(m.payload));
+                inbox.pop_front();
                 continue;
             }
             delivered = m.seq;
             self.shared_->delivered_seq.store(m.seq, std::memory_order_relaxed);
             detail::counter_add(self.shared_->messages_received, 1);
-            out = std::move(m);
+            out.seq = m.seq;
+            out.payload = std::move(m.payload);
+            inbox.pop_front();
             taken = true;
         }
         self.shared_->queued_receive_bytes.store(inbox_bytes, std::memory_order_relaxed);
@@ -439,9 +445,9 @@ struct basic_session<Stream>::run_loops {
         auto h = std::move(*pending_receive);
         pending_receive.reset();
         if (pending_receive_direct)
-            detail::invoke_now(std::move(h), exec, boost::system::error_code{}, std::move(m));
+            detail::invoke_box_now(std::move(h), exec, boost::system::error_code{}, std::move(m));
         else
-            detail::complete_now(std::move(h), boost::system::error_code{}, std::move(m));
+            detail::complete_box_now(std::move(h), boost::system::error_code{}, std::move(m));
     }
 
     // --- frame handling --------------------------------------------------------------------
@@ -515,6 +521,21 @@ struct basic_session<Stream>::run_loops {
         return {};
     }
 
+    boost::system::error_code on_data(std::span<const std::uint8_t> payload, bool fin) {
+        if (assembling.size() + payload.size() > self.config_.max_message_size)
+            return error::message_too_large;
+        if (fin && assembling.empty()) {
+            deliver(make_payload(payload));
+        } else {
+            assembling.append(reinterpret_cast<const char*>(payload.data()), payload.size());
+            if (fin) {
+                deliver(std::move(assembling));
+                assembling = std::string();
+            }
+        }
+        return {};
+    }
+
     // Returns an error when the session must end.
     boost::system::error_code on_frame(const frame& f, time_point now, bool& saw_inbound) {
         detail::counter_add(self.shared_->frames_received, 1);
@@ -526,19 +547,7 @@ struct basic_session<Stream>::run_loops {
         case frame_type::data: {
             saw_inbound = true;
             const auto& d = std::get<data_frame>(f);
-            if (assembling.size() + d.payload.size() > self.config_.max_message_size)
-                return error::message_too_large;
-            if (d.fin && assembling.empty()) {
-                deliver(make_payload(d.payload));
-            } else {
-                assembling.append(reinterpret_cast<const char*>(d.payload.data()),
-                                  d.payload.size());
-                if (d.fin) {
-                    deliver(std::move(assembling));
-                    assembling = std::string();
-                }
-            }
-            return {};
+            return on_data(d.payload, d.fin);
         }
         case frame_type::ping:
             saw_inbound = true;
@@ -602,7 +611,8 @@ struct basic_session<Stream>::run_loops {
                 read_buffer.resize(std::min(max_frame, read_buffer.size() * 2));
             auto [ec, n] = co_await self.stream_.async_read_some(
                 boost::asio::buffer(read_buffer.data() + read_end, read_buffer.size() - read_end),
-                boost::asio::as_tuple(boost::asio::use_awaitable));
+                boost::asio::bind_allocator(detail::operation_allocator<void>(),
+                                            boost::asio::as_tuple(boost::asio::use_awaitable)));
             if (writer_done)
                 co_return writer_result;
             if (stop_reason && !draining())
@@ -624,11 +634,20 @@ struct basic_session<Stream>::run_loops {
                     std::min<std::size_t>({read_buffer.size() * 2, 64 * 1024, max_frame}));
             const time_point now = clock::now();
             bool saw_inbound = false;
-            for (;;) {
-                const auto r =
-                    parse_frame(std::span<const std::uint8_t>(read_buffer.data() + read_begin,
-                                                              read_end - read_begin),
-                                self.config_.max_frame_payload);
+            while (read_begin != read_end) { // usually the read ended on a frame boundary
+                const std::span<const std::uint8_t> unparsed(read_buffer.data() + read_begin,
+                                                             read_end - read_begin);
+                if (hello_received) {
+                    if (const auto d = peek_data_frame(unparsed, self.config_.max_frame_payload)) {
+                        detail::counter_add(self.shared_->frames_received, 1);
+                        saw_inbound = true;
+                        if (auto err = on_data(d->payload, d->fin))
+                            co_return err;
+                        read_begin += d->consumed;
+                        continue;
+                    }
+                }
+                const auto r = parse_frame(unparsed, self.config_.max_frame_payload);
                 if (r.st == parse_result::status::error)
                     co_return r.ec;
                 if (r.st == parse_result::status::need_more) {
@@ -747,11 +766,31 @@ struct basic_session<Stream>::run_loops {
         }
         in_write = chunk_sizes.size();
         write_started = pings_writing.empty() ? time_point{} : clock::now();
+        auto done = boost::asio::bind_allocator(
+            detail::operation_allocator<void>(),
+            [this](boost::system::error_code ec, std::size_t n) { on_written(ec, n); });
+        // A small batch goes out as one contiguous buffer: Asio's single-buffer write is much
+        // cheaper than its gather path, and copying a few hundred bytes costs less than either.
+        std::size_t total = 0;
+        for (const auto& b : write_buffers)
+            total += b.size();
+        if (write_buffers.size() > 1 && total <= coalesce_limit) {
+            if (coalesced.size() < total)
+                coalesced.resize(total);
+            std::uint8_t* out = coalesced.data();
+            for (const auto& b : write_buffers) {
+                std::memcpy(out, b.data(), b.size());
+                out += b.size();
+            }
+            boost::asio::async_write(self.stream_, boost::asio::buffer(coalesced.data(), total),
+                                     std::move(done));
+            return;
+        }
         // A span, not the vector: async_write copies its buffer sequence into the operation,
         // and copying a vector is an allocation per write.
-        boost::asio::async_write(
-            self.stream_, std::span<const boost::asio::const_buffer>(write_buffers),
-            [this](boost::system::error_code ec, std::size_t n) { on_written(ec, n); });
+        boost::asio::async_write(self.stream_,
+                                 std::span<const boost::asio::const_buffer>(write_buffers),
+                                 std::move(done));
     }
 
     void on_written(boost::system::error_code ec, std::size_t n) {
@@ -840,19 +879,24 @@ struct basic_session<Stream>::run_loops {
     // handlers may run now rather than after another trip through the scheduler.
     void complete_front(std::size_t count, bool at_once = false) {
         for (std::size_t i = 0; i < count && !send_queue.empty(); ++i) {
-            auto m = std::move(send_queue.front());
-            send_queue.pop_front();
-            if (m.withdrawn)
+            auto& m = send_queue.front();
+            if (m.withdrawn) {
+                send_queue.pop_front();
                 continue;
+            }
             detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
             detail::counter_add(self.shared_->messages_sent, 1);
             recycle(std::move(m.payload));
+            // Off the queue before it runs: the handler may send again.
+            send_box h(std::move(m.handler));
+            const bool direct = m.direct;
+            send_queue.pop_front();
             if (!at_once)
-                detail::complete_later(std::move(m.handler), exec, boost::system::error_code{});
-            else if (m.direct)
-                detail::invoke_now(std::move(m.handler), exec, boost::system::error_code{});
+                detail::complete_box_later(std::move(h), exec, boost::system::error_code{});
+            else if (direct)
+                detail::invoke_box_now(std::move(h), exec, boost::system::error_code{});
             else
-                detail::complete_now(std::move(m.handler), boost::system::error_code{});
+                detail::complete_box_now(std::move(h), boost::system::error_code{});
         }
     }
 
@@ -864,7 +908,9 @@ struct basic_session<Stream>::run_loops {
         const time_point deadline = hello_received ? monitor.next_deadline() : handshake_deadline;
         heartbeat_timer.expires_at(deadline);
         armed_deadline = deadline;
-        heartbeat_timer.async_wait([this](boost::system::error_code ec) { on_heartbeat(ec); });
+        heartbeat_timer.async_wait(boost::asio::bind_allocator(
+            detail::operation_allocator<void>(),
+            [this](boost::system::error_code ec) { on_heartbeat(ec); }));
     }
 
     void on_heartbeat(boost::system::error_code ec) {
@@ -1001,7 +1047,7 @@ struct basic_session<Stream>::run_loops {
             if (m.withdrawn)
                 continue;
             detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
-            detail::complete_later(std::move(m.handler), exec, reason);
+            detail::complete_box_later(std::move(m.handler), exec, reason);
         }
         send_queue.clear();
         if (pending_receive) {
@@ -1009,10 +1055,10 @@ struct basic_session<Stream>::run_loops {
             pending_receive.reset();
             // A message parsed in the read that ended the session may not be handed over yet.
             if (received_message m; take_received(m))
-                detail::complete_later(std::move(h), exec, boost::system::error_code{},
-                                       std::move(m));
+                detail::complete_box_later(std::move(h), exec, boost::system::error_code{},
+                                           std::move(m));
             else
-                detail::complete_later(std::move(h), exec, reason, received_message{});
+                detail::complete_box_later(std::move(h), exec, reason, received_message{});
         }
         {
             std::lock_guard lock(self.shared_->mutex);
@@ -1081,92 +1127,105 @@ bool basic_session<Stream>::is_our_executor(const executor_type& ex) {
     return loops_ ? ex == loops_->exec : ex == stream_.get_executor();
 }
 
+// At once when already on the session's executor (what dispatch would do, without moving the
+// message and handler into a function object and through a type-erased executor).
 template <class Stream>
-void basic_session<Stream>::start_send(std::string message, send_handler handler, bool direct) {
-    auto body = [this, m = std::move(message), h = std::move(handler), direct]() mutable {
-        if (!loops_) {
-            detail::complete_later(std::move(h), stream_.get_executor(),
-                                   boost::system::error_code(error::invalid_config));
-            return;
-        }
-        auto& l = *loops_;
-        if (l.ended || l.closing || l.stop_reason) {
-            const auto reason = l.ended         ? l.end_reason
-                                : l.stop_reason ? l.stop_reason
-                                                : boost::system::error_code(error::session_closed);
-            detail::complete_later(std::move(h), l.exec, reason);
-            return;
-        }
-        const std::uint64_t id = l.next_message_id++;
-        const std::uint64_t seq = l.next_out_seq++;
-        auto slot = boost::asio::get_associated_cancellation_slot(h);
-        if (slot.is_connected()) {
-            slot.assign([this, id](boost::asio::cancellation_type) {
-                auto& q = loops_->send_queue;
-                // Only a message not yet started may be withdrawn: a cut message would corrupt
-                // the stream. It stays in place (marked) so the writer's indices stay valid.
-                for (std::size_t i = 0; i < q.size(); ++i) {
-                    auto& m = q[i];
-                    if (m.id != id)
-                        continue;
-                    if (m.withdrawn || m.offset != 0 || i < loops_->in_write)
-                        return;
-                    m.withdrawn = true;
-                    detail::counter_sub(shared_->queued_send_bytes, m.payload.size());
-                    detail::complete_later(
-                        std::move(m.handler), stream_.get_executor(),
-                        boost::system::error_code(boost::asio::error::operation_aborted));
-                    return;
-                }
-            });
-        }
-        detail::counter_add(shared_->queued_send_bytes, m.size());
-        l.send_queue.push_back(
-            outgoing_message{std::move(m), 0, std::move(h), id, false, seq, direct});
-        l.wake_writer();
-    };
-    if (loops_ && detail::running_in_this_thread(loops_->exec))
-        body();
-    else
-        boost::asio::dispatch(stream_.get_executor(), std::move(body));
+void basic_session<Stream>::start_send(std::string&& message, send_box&& handler, bool direct) {
+    if (loops_ && detail::running_in_this_thread(loops_->exec)) {
+        send_here(std::move(message), std::move(handler), direct);
+        return;
+    }
+    boost::asio::dispatch(stream_.get_executor(),
+                          [this, direct, m = std::move(message), h = std::move(handler)]() mutable {
+                              send_here(std::move(m), std::move(h), direct);
+                          });
 }
 
 template <class Stream>
-void basic_session<Stream>::start_receive(receive_handler handler, bool direct) {
-    auto body = [this, h = std::move(handler), direct]() mutable {
-        if (!loops_) {
-            detail::complete_later(std::move(h), stream_.get_executor(),
+void basic_session<Stream>::send_here(std::string&& m, send_box&& h, bool direct) {
+    if (!loops_) {
+        detail::complete_box_later(std::move(h), stream_.get_executor(),
+                                   boost::system::error_code(error::invalid_config));
+        return;
+    }
+    auto& l = *loops_;
+    if (l.ended || l.closing || l.stop_reason) {
+        const auto reason = l.ended         ? l.end_reason
+                            : l.stop_reason ? l.stop_reason
+                                            : boost::system::error_code(error::session_closed);
+        detail::complete_box_later(std::move(h), l.exec, reason);
+        return;
+    }
+    const std::uint64_t id = l.next_message_id++;
+    const std::uint64_t seq = l.next_out_seq++;
+    auto slot = h.cancellation_slot();
+    if (slot.is_connected()) {
+        slot.assign([this, id](boost::asio::cancellation_type) {
+            auto& q = loops_->send_queue;
+            // Only a message not yet started may be withdrawn: a cut message would corrupt
+            // the stream. It stays in place (marked) so the writer's indices stay valid.
+            for (std::size_t i = 0; i < q.size(); ++i) {
+                auto& m = q[i];
+                if (m.id != id)
+                    continue;
+                if (m.withdrawn || m.offset != 0 || i < loops_->in_write)
+                    return;
+                m.withdrawn = true;
+                detail::counter_sub(shared_->queued_send_bytes, m.payload.size());
+                detail::complete_box_later(
+                    std::move(m.handler), stream_.get_executor(),
+                    boost::system::error_code(boost::asio::error::operation_aborted));
+                return;
+            }
+        });
+    }
+    detail::counter_add(shared_->queued_send_bytes, m.size());
+    // Constructed in place: a move of the message and of the handler less.
+    l.send_queue.emplace_back(std::move(m), std::size_t{0}, std::move(h), id, false, seq, direct);
+    l.wake_writer();
+}
+
+template <class Stream>
+void basic_session<Stream>::start_receive(receive_box&& handler, bool direct) {
+    if (loops_ && detail::running_in_this_thread(loops_->exec)) {
+        receive_here(std::move(handler), direct);
+        return;
+    }
+    boost::asio::dispatch(stream_.get_executor(), [this, direct, h = std::move(handler)]() mutable {
+        receive_here(std::move(h), direct);
+    });
+}
+
+template <class Stream>
+void basic_session<Stream>::receive_here(receive_box&& h, bool direct) {
+    if (!loops_) {
+        detail::complete_box_later(std::move(h), stream_.get_executor(),
                                    boost::system::error_code(error::invalid_config),
                                    received_message{});
-            return;
-        }
-        auto& l = *loops_;
-        const auto& ex = l.exec;
-        if (l.pending_receive) {
-            detail::complete_later(std::move(h), ex,
+        return;
+    }
+    auto& l = *loops_;
+    const auto& ex = l.exec;
+    if (l.pending_receive) {
+        detail::complete_box_later(std::move(h), ex,
                                    boost::system::error_code(boost::asio::error::already_started),
                                    received_message{});
-            return;
-        }
-        if (received_message m; l.take_received(m)) {
-            if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
-                l.reader_resume.cancel();
-            l.schedule_ack(clock::now());
-            detail::complete_later(std::move(h), ex, boost::system::error_code{}, std::move(m));
-            return;
-        }
-        if (l.ended) {
-            detail::complete_later(std::move(h), ex, l.end_reason, received_message{});
-            return;
-        }
-        detail::park_cancellable(l.pending_receive, std::move(h), ex, received_message{},
+        return;
+    }
+    if (received_message m; l.take_received(m)) {
+        if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
+            l.reader_resume.cancel();
+        l.schedule_ack(clock::now());
+        detail::complete_box_later(std::move(h), ex, boost::system::error_code{}, std::move(m));
+        return;
+    }
+    if (l.ended) {
+        detail::complete_box_later(std::move(h), ex, l.end_reason, received_message{});
+        return;
+    }
+    detail::park_box_cancellable(l.pending_receive, std::move(h), ex, received_message{},
                                  [this] { return &loops_->pending_receive; });
-        l.pending_receive_direct = direct;
-    };
-    if (loops_ && detail::running_in_this_thread(loops_->exec))
-        body();
-    else
-        boost::asio::dispatch(stream_.get_executor(), std::move(body));
+    l.pending_receive_direct = direct;
 }
 
 template <class Stream>

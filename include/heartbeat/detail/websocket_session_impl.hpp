@@ -14,6 +14,7 @@
 //            close(), cancel()); then farewell(): lets an in-flight frame finish, sends the
 //            close frame, tears the connection down, and waits until every loop has returned.
 #include <heartbeat/detail/monitor_step_report.hpp>
+#include <heartbeat/detail/operation_cache.hpp>
 #include <heartbeat/detail/ring_queue.hpp>
 #include <heartbeat/detail/running_in_this_thread.hpp>
 #include <heartbeat/detail/session_impl.hpp> // session_shared_stats, complete_later, keepalive
@@ -53,80 +54,6 @@ void run_on(const Executor& ex, F&& f) {
         boost::asio::dispatch(ex, std::forward<F>(f));
 }
 
-// Memory for the one operation of a kind (our read, our write) that is in flight at a time:
-// the reactor operation wrapping our handler is placed here instead of in Asio's per-thread
-// recycling cache, whose two slots the application's own coroutine frames then keep to
-// themselves (otherwise the sizes evict each other and every round trip reaches malloc).
-// Anything larger, or a second allocation while the block is taken, goes to operator new.
-struct operation_memory {
-    static constexpr std::size_t size = 1024;
-    alignas(std::max_align_t) unsigned char block[size];
-    bool in_use = false;
-};
-
-template <class T>
-struct operation_allocator {
-    using value_type = T;
-    operation_memory* memory;
-
-    explicit operation_allocator(operation_memory* m) noexcept : memory(m) {}
-    template <class U>
-    operation_allocator(const operation_allocator<U>& other) noexcept : memory(other.memory) {}
-
-    T* allocate(std::size_t n) {
-        if (!memory->in_use && n * sizeof(T) <= operation_memory::size &&
-            alignof(T) <= alignof(std::max_align_t)) {
-            memory->in_use = true;
-            return reinterpret_cast<T*>(memory->block);
-        }
-        return std::allocator<T>().allocate(n);
-    }
-    void deallocate(T* p, std::size_t n) noexcept {
-        if (reinterpret_cast<unsigned char*>(p) == memory->block)
-            memory->in_use = false;
-        else
-            std::allocator<T>().deallocate(p, n);
-    }
-    template <class U>
-    bool operator==(const operation_allocator<U>& other) const noexcept {
-        return memory == other.memory;
-    }
-};
-
-// complete_later and park_cancellable for a handler_box: on the handler as its stored type.
-template <class Erased, class... Fast, class Executor, class... Args>
-void complete_box_later(handler_box<Erased, Fast...>&& box, const Executor& fallback,
-                        Args&&... args) {
-    box.visit(
-        [&](auto& h) { complete_later(std::move(h), fallback, std::forward<Args>(args)...); });
-}
-
-template <class Erased, class... Fast, class Executor, class Value, class Locate>
-void park_box_cancellable(std::optional<handler_box<Erased, Fast...>>& pending,
-                          handler_box<Erased, Fast...>&& box, const Executor& ex, Value empty,
-                          Locate locate) {
-    box.visit([&](auto& h) {
-        auto slot = boost::asio::get_associated_cancellation_slot(h);
-        if (!slot.is_connected())
-            return;
-        slot.assign([ex, empty = std::move(empty), locate](boost::asio::cancellation_type) mutable {
-            auto where = locate();
-            if (!where || !*where)
-                return;
-            auto parked = std::move(**where); // constructed, not assigned
-            where->reset();
-            // Completing clears the slot, which destroys this very lambda: take what it owns
-            // out of it first.
-            auto executor = ex;
-            auto value = std::move(empty);
-            complete_box_later(std::move(parked), executor,
-                               boost::system::error_code(boost::asio::error::operation_aborted),
-                               std::move(value));
-        });
-    });
-    pending.emplace(std::move(box));
-}
-
 } // namespace detail
 
 // All mutable state of a running websocket session; touched only on the stream's executor.
@@ -162,9 +89,7 @@ struct websocket_session<NextLayer>::run_loops {
         bool heartbeat; // an application-level heartbeat message, not a queued one
         executor_type get_executor() const noexcept { return loops->exec; }
         using allocator_type = detail::operation_allocator<void>;
-        allocator_type get_allocator() const noexcept {
-            return allocator_type(&loops->write_memory);
-        }
+        allocator_type get_allocator() const noexcept { return {}; }
         void operator()(error_code ec, std::size_t) const { loops->on_written(ec, heartbeat); }
     };
 
@@ -192,9 +117,8 @@ struct websocket_session<NextLayer>::run_loops {
     bool write_in_flight = false;        // an async_write / async_write_some of ours is pending
     std::size_t writing_chunk = 0;       // bytes of the queued message's frame being written
     heartbeat_message heartbeat_writing; // the application-level heartbeat being written
-    detail::operation_memory write_memory, read_memory; // see operation_memory
-    bool ping_in_flight = false;                        // an async_ping of ours is pending
-    std::uint64_t writing_id = 0;                       // message whose frame is being written
+    bool ping_in_flight = false;         // an async_ping of ours is pending
+    std::uint64_t writing_id = 0;        // message whose frame is being written
     unsigned running = 0; // spawned loops and close/wait operations not yet completed
     bool writer_done = false, pinger_done = false;
     bool close_done = false;    // async_close completed
@@ -467,9 +391,7 @@ struct websocket_session<NextLayer>::run_loops {
         run_loops* loops;
         executor_type get_executor() const noexcept { return loops->exec; }
         using allocator_type = detail::operation_allocator<void>;
-        allocator_type get_allocator() const noexcept {
-            return allocator_type(&loops->read_memory);
-        }
+        allocator_type get_allocator() const noexcept { return {}; }
         void operator()(error_code ec, std::size_t n) const { loops->on_read(ec, n); }
     };
 
@@ -912,9 +834,7 @@ void websocket_session<NextLayer>::send_here(std::string&& m, websocket_message_
             return;
         }
         const std::uint64_t id = l.next_message_id++;
-        auto slot = h.visit([](auto& x) -> boost::asio::cancellation_slot {
-            return boost::asio::get_associated_cancellation_slot(x);
-        });
+        auto slot = h.cancellation_slot();
         if (slot.is_connected()) {
             slot.assign([this, id](boost::asio::cancellation_type) {
                 // Only a message whose first frame is not written yet may be withdrawn. It stays
