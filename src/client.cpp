@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 namespace heartbeat {
@@ -519,6 +520,15 @@ struct client::impl : std::enable_shared_from_this<impl> {
         }
     }
 
+    // The fatal reasons (is_fatal) an attempt can end with that are not our own doing: a local
+    // close or cancel ends the run through stop_reason before anyone looks at the attempt.
+    static std::optional<error_code> fatal_for_supervisor(const error_code& ec) {
+        if (ec == error::invalid_config || ec == error::unsupported_version ||
+            ec == error::incompatible_interval)
+            return ec;
+        return std::nullopt;
+    }
+
     asio::awaitable<error_code> run() {
         auto self = shared_from_this();
         unsigned failed_attempts = 0;
@@ -526,6 +536,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
         time_point down_since = clock::now();
         time_point no_session_since = down_since; // for give_up.max_downtime
         bool reconnecting = false, ever_connected = false;
+        // Attempts in a row that ended with a reason reconnecting cannot cure (see is_fatal).
+        std::size_t fatal_in_a_row = 0;
         reconnect_budget& budget =
             config.budget ? *config.budget : reconnect_budget::process_wide();
         for (;;) {
@@ -557,7 +569,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
             if (stop_reason)
                 co_return stop_reason;
             reconnecting = true;
-            bool failed_attempt = true; // a connect that failed, or a session never established
+            bool failed_attempt = true;  // a connect that failed, or a session never established
+            error_code attempt_end = ec; // why this attempt (connect, or the session) ended
             if (ec) {
                 update_stats([](client_stats& s) { ++s.connect_failures; });
                 client_event closed;
@@ -571,6 +584,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
                     update_stats([&](client_stats& s) { s.downtime += clock::now() - down_since; });
                 ever_connected = true;
                 auto outcome = co_await run_session(idx, std::move(connected));
+                attempt_end = outcome.reason;
                 down_since = clock::now();
                 if (stop_reason)
                     co_return stop_reason;
@@ -592,6 +606,21 @@ struct client::impl : std::enable_shared_from_this<impl> {
                     failed_attempts = 0;
                     no_session_since = down_since;
                 }
+            }
+            if (auto fatal = fatal_for_supervisor(attempt_end)) {
+                // Our own configuration is wrong: no endpoint will do better. A peer that speaks
+                // another protocol version, or whose interval range excludes ours: another
+                // endpoint may be compatible, so give up only once every one of them said so.
+                ++fatal_in_a_row;
+                if (*fatal == error::invalid_config || fatal_in_a_row >= endpoints.size()) {
+                    client_event e;
+                    e.kind = client_event_kind::gave_up;
+                    e.reason = *fatal;
+                    emit(std::move(e));
+                    co_return *fatal;
+                }
+            } else {
+                fatal_in_a_row = 0;
             }
             if (failed_attempt) {
                 ++failed_attempts;

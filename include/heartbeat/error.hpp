@@ -37,7 +37,10 @@ inline boost::system::error_code make_error_code(error e) noexcept {
 }
 
 // A fatal error will not get better by reconnecting: misconfiguration, protocol version
-// mismatch, cancellation, a local close. The supervisor stops on these and retries the rest.
+// mismatch, cancellation, a local close. The client supervisor retries every other ending; it
+// gives up (gave_up event, async_run completes with the reason) at once on invalid_config, and
+// on unsupported_version / incompatible_interval once that many attempts in a row, one per
+// configured endpoint, ended so (another endpoint may speak our version).
 bool is_fatal(const boost::system::error_code& ec) noexcept;
 
 // Short stable token for an error ("peer_dead", "frame_too_large", "eof", ...), used in JSON
