@@ -5,6 +5,7 @@
 #include <heartbeat/detail/completion.hpp>
 #include <heartbeat/detail/monitor_step_report.hpp>
 #include <heartbeat/detail/operation_cache.hpp>
+#include <heartbeat/detail/queued_send.hpp>
 #include <heartbeat/detail/ring_queue.hpp>
 #include <heartbeat/detail/running_in_this_thread.hpp>
 #include <heartbeat/detail/single_writer_counter.hpp>
@@ -1149,11 +1150,8 @@ void basic_session<Stream>::send_here(std::string&& m, send_box&& h, bool direct
         return;
     }
     auto& l = *loops_;
-    if (l.ended || l.closing || l.stop_reason) {
-        const auto reason = l.ended         ? l.end_reason
-                            : l.stop_reason ? l.stop_reason
-                                            : boost::system::error_code(error::session_closed);
-        detail::complete_box_later(std::move(h), l.exec, reason);
+    if (auto refused = detail::send_refusal(l.ended, l.end_reason, l.stop_reason, l.closing)) {
+        detail::complete_box_later(std::move(h), l.exec, refused);
         return;
     }
     const std::uint64_t id = l.next_message_id++;
@@ -1161,22 +1159,10 @@ void basic_session<Stream>::send_here(std::string&& m, send_box&& h, bool direct
     auto slot = h.cancellation_slot();
     if (slot.is_connected()) {
         slot.assign([this, id](boost::asio::cancellation_type) {
-            auto& q = loops_->send_queue;
-            // Only a message not yet started may be withdrawn: a cut message would corrupt
-            // the stream. It stays in place (marked) so the writer's indices stay valid.
-            for (std::size_t i = 0; i < q.size(); ++i) {
-                auto& m = q[i];
-                if (m.id != id)
-                    continue;
-                if (m.withdrawn || m.offset != 0 || i < loops_->in_write)
-                    return;
-                m.withdrawn = true;
-                detail::counter_sub(shared_->queued_send_bytes, m.payload.size());
-                detail::complete_box_later(
-                    std::move(m.handler), stream_.get_executor(),
-                    boost::system::error_code(boost::asio::error::operation_aborted));
-                return;
-            }
+            detail::withdraw_queued(
+                loops_->send_queue, id,
+                [this](const outgoing_message&, std::size_t i) { return i < loops_->in_write; },
+                shared_->queued_send_bytes, stream_.get_executor());
         });
     }
     detail::counter_add(shared_->queued_send_bytes, m.size());

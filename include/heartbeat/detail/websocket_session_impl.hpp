@@ -15,6 +15,7 @@
 //            close frame, tears the connection down, and waits until every loop has returned.
 #include <heartbeat/detail/monitor_step_report.hpp>
 #include <heartbeat/detail/operation_cache.hpp>
+#include <heartbeat/detail/queued_send.hpp>
 #include <heartbeat/detail/ring_queue.hpp>
 #include <heartbeat/detail/running_in_this_thread.hpp>
 #include <heartbeat/detail/session_impl.hpp> // session_shared_stats, complete_later, keepalive
@@ -826,33 +827,18 @@ void websocket_session<NextLayer>::send_here(std::string&& m, websocket_message_
             return;
         }
         auto& l = *loops_;
-        if (l.ended || l.closing || l.stop_reason) {
-            const auto reason = l.ended         ? l.end_reason
-                                : l.stop_reason ? l.stop_reason
-                                                : boost::system::error_code(error::session_closed);
-            detail::complete_box_later(std::move(h), executor_, reason);
+        if (auto refused = detail::send_refusal(l.ended, l.end_reason, l.stop_reason, l.closing)) {
+            detail::complete_box_later(std::move(h), executor_, refused);
             return;
         }
         const std::uint64_t id = l.next_message_id++;
         auto slot = h.cancellation_slot();
         if (slot.is_connected()) {
             slot.assign([this, id](boost::asio::cancellation_type) {
-                // Only a message whose first frame is not written yet may be withdrawn. It stays
-                // in place (marked) and the writer skips it.
-                auto& queue = loops_->send_queue;
-                for (std::size_t i = 0; i < queue.size(); ++i) {
-                    auto& q = queue[i];
-                    if (q.id != id)
-                        continue;
-                    if (q.withdrawn || q.offset != 0 || loops_->writing_id == id)
-                        return;
-                    q.withdrawn = true;
-                    detail::counter_sub(shared_->queued_send_bytes, q.payload.size());
-                    detail::complete_box_later(
-                        std::move(q.handler), executor_,
-                        boost::system::error_code(boost::asio::error::operation_aborted));
-                    return;
-                }
+                detail::withdraw_queued(
+                    loops_->send_queue, id,
+                    [this](const auto& q, std::size_t) { return loops_->writing_id == q.id; },
+                    shared_->queued_send_bytes, executor_);
             });
         }
         detail::counter_add(shared_->queued_send_bytes, m.size());
