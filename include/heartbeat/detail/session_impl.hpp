@@ -126,13 +126,12 @@ struct basic_session<Stream>::run_loops {
 
     explicit run_loops(basic_session& s)
         : self(s), exec(s.stream_.get_executor()), heartbeat_timer(exec), wake_timer(exec),
-          reader_resume(exec), monitor(s.config_.heartbeat), next_out_seq(s.config_.first_seq) {}
+          monitor(s.config_.heartbeat), next_out_seq(s.config_.first_seq) {}
 
     basic_session& self;
     executor_type exec;
     timer_type heartbeat_timer; // armed for monitor.next_deadline()
     timer_type wake_timer;      // wakes the parked writer when a lone ACK is due
-    timer_type reader_resume;   // the reader sleeps on it while the receive buffer is full
     heartbeat_monitor monitor;
 
     bool run_started = false;
@@ -160,8 +159,13 @@ struct basic_session<Stream>::run_loops {
     bool loops_aborting = false; // the heartbeat ended the session: reader and writer stop now
     time_point handshake_deadline = time_point::max();
     time_point ack_timer_due{};
-    bool reader_paused = false;
-    bool closing = false; // close() called: flush then end with session_closed
+    bool reader_paused = false;        // the receive buffer is full: no read outstanding
+    bool reader_resume_posted = false; // a resume_reader() is pending
+    bool reader_done = false;
+    boost::system::error_code reader_result;
+    std::optional<boost::asio::any_completion_handler<void(boost::system::error_code)>>
+        reader_done_waiter; // the run, waiting for the reader to finish
+    bool closing = false;   // close() called: flush then end with session_closed
     bool hello_received = false;
     bool stream_dirty = false; // a write was cut short: no further frame may follow it
     std::size_t in_write = 0;  // send_queue entries [0, in_write) are part of the current write
@@ -237,7 +241,7 @@ struct basic_session<Stream>::run_loops {
             stop_reason = ec;
         wake_writer_later(); // stop() runs from cancellation handlers too: no inline resumption
         heartbeat_timer.cancel();
-        reader_resume.cancel();
+        resume_reader();
     }
 
     // close() was called: the writer flushes queued messages while the reader and the
@@ -586,111 +590,164 @@ struct basic_session<Stream>::run_loops {
 
     // --- the three loops -------------------------------------------------------------------
 
-    // True when the run loop's parallel group is tearing this loop down.
-    static boost::asio::awaitable<bool> cancelled() {
-        auto state = co_await boost::asio::this_coro::cancellation_state;
-        co_return state.cancelled() != boost::asio::cancellation_type::none;
+    // The reader, driven by the completions of its own reads (no coroutine frame per session):
+    // one read outstanding, or paused while the receive buffer is over its limit, or done.
+    void start_reader() {
+        read_buffer.resize(
+            std::min<std::size_t>(512, frame_header_size + self.config_.max_frame_payload));
+        read_next();
     }
 
-    boost::asio::awaitable<boost::system::error_code> reader_loop() {
-        const std::size_t max_frame = frame_header_size + self.config_.max_frame_payload;
-        // Small while idle (most sessions mostly are); a read that fills the free space means
-        // more is waiting, so the buffer doubles then, up to 64 KiB (bigger frames grow it below).
-        read_buffer.resize(std::min<std::size_t>(512, max_frame));
-        for (;;) {
-            if (writer_done)
-                co_return writer_result;
-            if (stop_reason && !draining())
-                co_return stop_reason;
-            if (read_buffer.size() - read_end < 256 && read_begin > 0) {
-                std::copy(read_buffer.begin() + read_begin, read_buffer.begin() + read_end,
-                          read_buffer.begin());
-                read_end -= read_begin;
-                read_begin = 0;
-            }
-            if (read_end == read_buffer.size())
-                read_buffer.resize(std::min(max_frame, read_buffer.size() * 2));
-            auto [ec, n] = co_await self.stream_.async_read_some(
-                boost::asio::buffer(read_buffer.data() + read_end, read_buffer.size() - read_end),
-                boost::asio::bind_allocator(detail::operation_allocator<void>(),
-                                            boost::asio::as_tuple(boost::asio::use_awaitable)));
-            if (writer_done)
-                co_return writer_result;
-            if (stop_reason && !draining())
-                co_return stop_reason;
-            if (ec) {
-                if (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
-                    ec == boost::asio::ssl::error::stream_truncated) {
-                    if (read_end != read_begin)
-                        co_return error::truncated_frame;
-                    co_return error::peer_closed;
-                }
-                co_return ec;
-            }
-            const bool filled = read_end + n == read_buffer.size();
-            read_end += n;
-            detail::counter_add(self.shared_->bytes_received, n);
-            if (filled && read_buffer.size() < std::min<std::size_t>(64 * 1024, max_frame))
-                read_buffer.resize(
-                    std::min<std::size_t>({read_buffer.size() * 2, 64 * 1024, max_frame}));
-            const time_point now = clock::now();
-            bool saw_inbound = false;
-            while (read_begin != read_end) { // usually the read ended on a frame boundary
-                const std::span<const std::uint8_t> unparsed(read_buffer.data() + read_begin,
-                                                             read_end - read_begin);
-                if (hello_received) {
-                    if (const auto d = peek_data_frame(unparsed, self.config_.max_frame_payload)) {
-                        detail::counter_add(self.shared_->frames_received, 1);
-                        saw_inbound = true;
-                        if (auto err = on_data(d->payload, d->fin))
-                            co_return err;
-                        read_begin += d->consumed;
-                        continue;
-                    }
-                }
-                const auto r = parse_frame(unparsed, self.config_.max_frame_payload);
-                if (r.st == parse_result::status::error)
-                    co_return r.ec;
-                if (r.st == parse_result::status::need_more) {
-                    if (r.need > read_buffer.size() - read_begin) {
-                        // Make room for the whole frame (bounded by max_frame_payload).
-                        std::copy(read_buffer.begin() + read_begin, read_buffer.begin() + read_end,
-                                  read_buffer.begin());
-                        read_end -= read_begin;
-                        read_begin = 0;
-                        if (r.need > read_buffer.size())
-                            read_buffer.resize(
-                                std::max(r.need, std::min(max_frame, read_buffer.size() * 2)));
-                    }
-                    break;
-                }
-                if (auto err = on_frame(r.value, now, saw_inbound))
-                    co_return err;
-                read_begin += r.consumed;
-            }
-            if (read_begin == read_end)
-                read_begin = read_end = 0;
-            if (saw_inbound && !monitor.on_routine_inbound(now)) {
-                const peer_state before = monitor.state();
-                if (auto err = apply(monitor.on_inbound(now), before, now))
-                    co_return err;
-            }
-            // First the application, whose reply (written at once) may carry the ACK.
-            hand_over_received();
-            schedule_ack(now);
-            while (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason &&
-                   !writer_done) {
-                // Back-pressure: stop reading until the application catches up.
-                reader_paused = true;
-                reader_resume.expires_at(time_point::max());
-                boost::system::error_code wait_ec;
-                co_await reader_resume.async_wait(
-                    boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
-                reader_paused = false;
-                if (wait_ec && !stop_reason && co_await run_loops::cancelled())
-                    co_return boost::asio::error::operation_aborted;
-            }
+    // Starts the next read, pauses (back-pressure: resume_reader() restarts it), or ends.
+    void read_next() {
+        if (writer_done)
+            return reader_finish(writer_result);
+        if (stop_reason && !draining())
+            return reader_finish(stop_reason);
+        if (inbox_bytes > self.config_.receive_buffer_limit && !stop_reason) {
+            reader_paused = true;
+            return;
         }
+        reader_paused = false;
+        // Small while idle (most sessions mostly are); a read that fills the free space means
+        // more is waiting, so the buffer doubles then, up to 64 KiB (bigger frames grow it in
+        // on_read).
+        const std::size_t max_frame = frame_header_size + self.config_.max_frame_payload;
+        if (read_buffer.size() - read_end < 256 && read_begin > 0) {
+            std::copy(read_buffer.begin() + read_begin, read_buffer.begin() + read_end,
+                      read_buffer.begin());
+            read_end -= read_begin;
+            read_begin = 0;
+        }
+        if (read_end == read_buffer.size())
+            read_buffer.resize(std::min(max_frame, read_buffer.size() * 2));
+        self.stream_.async_read_some(
+            boost::asio::buffer(read_buffer.data() + read_end, read_buffer.size() - read_end),
+            boost::asio::bind_allocator(
+                detail::operation_allocator<void>(),
+                [this](boost::system::error_code ec, std::size_t n) { on_read(ec, n); }));
+    }
+
+    void on_read(boost::system::error_code ec, std::size_t n) {
+        boost::system::error_code reason;
+        try {
+            reason = take_read(ec, n);
+        } catch (const boost::system::system_error& e) { // from a callback of the application
+            reason = e.code();
+        } catch (...) {
+            reason = boost::asio::error::fault;
+        }
+        if (reason)
+            return reader_finish(reason);
+        read_next();
+    }
+
+    // Handles what a read brought; returns why the session must end, or {} to read on.
+    boost::system::error_code take_read(boost::system::error_code ec, std::size_t n) {
+        if (writer_done)
+            return writer_result;
+        if (stop_reason && !draining())
+            return stop_reason;
+        if (ec) {
+            if (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
+                ec == boost::asio::ssl::error::stream_truncated) {
+                if (read_end != read_begin)
+                    return error::truncated_frame;
+                return error::peer_closed;
+            }
+            return ec;
+        }
+        const std::size_t max_frame = frame_header_size + self.config_.max_frame_payload;
+        const bool filled = read_end + n == read_buffer.size();
+        read_end += n;
+        detail::counter_add(self.shared_->bytes_received, n);
+        if (filled && read_buffer.size() < std::min<std::size_t>(64 * 1024, max_frame))
+            read_buffer.resize(
+                std::min<std::size_t>({read_buffer.size() * 2, 64 * 1024, max_frame}));
+        const time_point now = clock::now();
+        bool saw_inbound = false;
+        while (read_begin != read_end) { // usually the read ended on a frame boundary
+            const std::span<const std::uint8_t> unparsed(read_buffer.data() + read_begin,
+                                                         read_end - read_begin);
+            if (hello_received) {
+                if (const auto d = peek_data_frame(unparsed, self.config_.max_frame_payload)) {
+                    detail::counter_add(self.shared_->frames_received, 1);
+                    saw_inbound = true;
+                    if (auto err = on_data(d->payload, d->fin))
+                        return err;
+                    read_begin += d->consumed;
+                    continue;
+                }
+            }
+            const auto r = parse_frame(unparsed, self.config_.max_frame_payload);
+            if (r.st == parse_result::status::error)
+                return r.ec;
+            if (r.st == parse_result::status::need_more) {
+                if (r.need > read_buffer.size() - read_begin) {
+                    // Make room for the whole frame (bounded by max_frame_payload).
+                    std::copy(read_buffer.begin() + read_begin, read_buffer.begin() + read_end,
+                              read_buffer.begin());
+                    read_end -= read_begin;
+                    read_begin = 0;
+                    if (r.need > read_buffer.size())
+                        read_buffer.resize(
+                            std::max(r.need, std::min(max_frame, read_buffer.size() * 2)));
+                }
+                break;
+            }
+            if (auto err = on_frame(r.value, now, saw_inbound))
+                return err;
+            read_begin += r.consumed;
+        }
+        if (read_begin == read_end)
+            read_begin = read_end = 0;
+        if (saw_inbound && !monitor.on_routine_inbound(now)) {
+            const peer_state before = monitor.state();
+            if (auto err = apply(monitor.on_inbound(now), before, now))
+                return err;
+        }
+        // First the application, whose reply (written at once) may carry the ACK.
+        hand_over_received();
+        schedule_ack(now);
+        return {};
+    }
+
+    // Restarts a paused reader, through the scheduler: callers are stop() (which runs inside
+    // cancellation handlers too), the writer's end and async_receive's initiation.
+    void resume_reader() {
+        if (!reader_paused || reader_resume_posted)
+            return;
+        reader_resume_posted = true;
+        boost::asio::post(exec,
+                          boost::asio::bind_allocator(detail::operation_allocator<void>(), [this] {
+                              reader_resume_posted = false;
+                              if (reader_paused)
+                                  read_next();
+                          }));
+    }
+
+    void reader_finish(boost::system::error_code reason) {
+        reader_done = true;
+        reader_paused = false;
+        reader_result = reason;
+        if (reader_done_waiter) {
+            auto h = std::move(*reader_done_waiter);
+            reader_done_waiter.reset();
+            detail::complete_later(std::move(h), exec, boost::system::error_code{});
+        }
+    }
+
+    // Completes once the reader has finished (at once if it has); then reader_result says why.
+    auto reader_finished() {
+        auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+        return boost::asio::async_initiate<decltype(token), void(boost::system::error_code)>(
+            [this](auto handler) {
+                if (reader_done)
+                    detail::complete_later(std::move(handler), exec, boost::system::error_code{});
+                else
+                    reader_done_waiter.emplace(std::move(handler));
+            },
+            token);
     }
 
     // Writes what is queued: control frames first, then data (whole small messages batched, a
@@ -854,7 +911,7 @@ struct basic_session<Stream>::run_loops {
         writer_result = reason;
         boost::system::error_code ignored;
         detail::lowest_layer_of(self.stream_).cancel(ignored);
-        reader_resume.cancel();
+        resume_reader();
         if (writer_done_waiter) {
             auto h = std::move(*writer_done_waiter);
             writer_done_waiter.reset();
@@ -958,14 +1015,9 @@ struct basic_session<Stream>::run_loops {
         // The reader runs in this coroutine; the writer and the heartbeat on callbacks: no
         // parallel group, no spawned coroutines per session.
         write_next(); // the HELLO
-        boost::system::error_code reason;
-        try {
-            reason = co_await reader_loop();
-        } catch (const boost::system::system_error& e) {
-            reason = e.code();
-        } catch (...) {
-            reason = boost::asio::error::fault;
-        }
+        start_reader();
+        co_await reader_finished();
+        boost::system::error_code reason = reader_result;
         if (!writer_done) {
             // The reader ended the session: the writer stops (a write in flight is cut short,
             // as the peer is gone or the session was cancelled) before the farewell writes.
@@ -1200,7 +1252,7 @@ void basic_session<Stream>::receive_here(receive_box&& h, bool direct) {
     }
     if (received_message m; l.take_received(m)) {
         if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
-            l.reader_resume.cancel();
+            l.resume_reader();
         l.schedule_ack(clock::now());
         detail::complete_box_later(std::move(h), ex, boost::system::error_code{}, std::move(m));
         return;
