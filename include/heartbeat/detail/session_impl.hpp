@@ -141,8 +141,7 @@ struct basic_session<Stream>::run_loops {
     bool writer_idle = false;
     bool writer_done = false;
     boost::system::error_code writer_result;
-    std::optional<boost::asio::any_completion_handler<void(boost::system::error_code)>>
-        writer_done_waiter; // the run, waiting for the writer to finish before its farewell
+    bool farewell_waits_for_writer = false; // the reader has ended: writer_finish() goes on
     std::vector<boost::asio::const_buffer> write_buffers;
     std::array<std::array<std::uint8_t, frame_header_size>, 16> write_headers{};
     // Header + payload of a short (SSO) payload, copied: its bytes live inside the string,
@@ -163,9 +162,7 @@ struct basic_session<Stream>::run_loops {
     bool reader_resume_posted = false; // a resume_reader() is pending
     bool reader_done = false;
     boost::system::error_code reader_result;
-    std::optional<boost::asio::any_completion_handler<void(boost::system::error_code)>>
-        reader_done_waiter; // the run, waiting for the reader to finish
-    bool closing = false;   // close() called: flush then end with session_closed
+    bool closing = false; // close() called: flush then end with session_closed
     bool hello_received = false;
     bool stream_dirty = false; // a write was cut short: no further frame may follow it
     std::size_t in_write = 0;  // send_queue entries [0, in_write) are part of the current write
@@ -726,28 +723,14 @@ struct basic_session<Stream>::run_loops {
                           }));
     }
 
+    // The reader has ended the session: the run goes on from the scheduler (the reader may be
+    // deep in a completion here).
     void reader_finish(boost::system::error_code reason) {
         reader_done = true;
         reader_paused = false;
         reader_result = reason;
-        if (reader_done_waiter) {
-            auto h = std::move(*reader_done_waiter);
-            reader_done_waiter.reset();
-            detail::complete_later(std::move(h), exec, boost::system::error_code{});
-        }
-    }
-
-    // Completes once the reader has finished (at once if it has); then reader_result says why.
-    auto reader_finished() {
-        auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
-        return boost::asio::async_initiate<decltype(token), void(boost::system::error_code)>(
-            [this](auto handler) {
-                if (reader_done)
-                    detail::complete_later(std::move(handler), exec, boost::system::error_code{});
-                else
-                    reader_done_waiter.emplace(std::move(handler));
-            },
-            token);
+        boost::asio::post(exec, boost::asio::bind_allocator(detail::operation_allocator<void>(),
+                                                            [this] { after_reader(); }));
     }
 
     // Writes what is queued: control frames first, then data (whole small messages batched, a
@@ -912,24 +895,11 @@ struct basic_session<Stream>::run_loops {
         boost::system::error_code ignored;
         detail::lowest_layer_of(self.stream_).cancel(ignored);
         resume_reader();
-        if (writer_done_waiter) {
-            auto h = std::move(*writer_done_waiter);
-            writer_done_waiter.reset();
-            detail::complete_later(std::move(h), exec, boost::system::error_code{});
+        if (farewell_waits_for_writer) {
+            farewell_waits_for_writer = false;
+            boost::asio::post(exec, boost::asio::bind_allocator(detail::operation_allocator<void>(),
+                                                                [this] { say_farewell(); }));
         }
-    }
-
-    // Completes once the writer has finished (at once if it has).
-    auto writer_finished() {
-        auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
-        return boost::asio::async_initiate<decltype(token), void(boost::system::error_code)>(
-            [this](auto handler) {
-                if (writer_done)
-                    detail::complete_later(std::move(handler), exec, boost::system::error_code{});
-                else
-                    writer_done_waiter.emplace(std::move(handler));
-            },
-            token);
     }
 
     // The first `count` queued messages were written whole (or withdrawn): report them sent.
@@ -1002,8 +972,11 @@ struct basic_session<Stream>::run_loops {
         detail::lowest_layer_of(self.stream_).cancel(ignored);
     }
 
-    boost::asio::awaitable<boost::system::error_code> run() {
-        using namespace boost::asio::experimental::awaitable_operators;
+    // The run. Everything is driven by completions (no coroutine frame while the session
+    // lives): the writer and the heartbeat on callbacks, the reader on its reads. Once the
+    // reader has ended the session the writer stops, then the farewell (a coroutine, spawned
+    // only then) and the run completes.
+    void start() {
         detail::apply_tcp_keepalive(detail::lowest_layer_of(self.stream_), self.config_);
         const auto& cfg = self.config_;
         queue_control(hello_frame{protocol_version, detail::to_ms32(cfg.min_peer_ping_interval),
@@ -1012,36 +985,59 @@ struct basic_session<Stream>::run_loops {
         publish_monitor();
         handshake_deadline = clock::now() + cfg.handshake_timeout;
         arm_heartbeat();
-        // The reader runs in this coroutine; the writer and the heartbeat on callbacks: no
-        // parallel group, no spawned coroutines per session.
         write_next(); // the HELLO
         start_reader();
-        co_await reader_finished();
-        boost::system::error_code reason = reader_result;
+    }
+
+    void after_reader() {
         if (!writer_done) {
             // The reader ended the session: the writer stops (a write in flight is cut short,
             // as the peer is gone or the session was cancelled) before the farewell writes.
             if (!stop_reason)
-                stop_reason = reason;
+                stop_reason = reader_result;
             loops_aborting = true;
             if (writer_idle) {
                 writer_idle = false;
                 writer_finish(stop_reason);
             } else {
+                farewell_waits_for_writer = true; // writer_finish() goes on
                 boost::system::error_code ignored;
                 detail::lowest_layer_of(self.stream_).cancel(ignored);
-                co_await writer_finished();
+                return;
             }
         }
+        say_farewell();
+    }
+
+    void say_farewell() {
         heartbeat_over = true;
         heartbeat_timer.cancel(); // the callbacks must not outlive the run
         wake_timer.cancel();
         ack_timer_armed = false;
+        boost::system::error_code reason = reader_result;
         if (stop_reason)
             reason = stop_reason;
         stop_reason = reason;
-        co_await farewell(reason);
-        co_return reason;
+        boost::asio::co_spawn(exec, farewell(reason), [this, reason](std::exception_ptr ep) {
+            boost::system::error_code end = reason;
+            if (ep) {
+                try {
+                    std::rethrow_exception(ep);
+                } catch (const boost::system::system_error& e) {
+                    end = e.code();
+                } catch (...) {
+                    end = boost::asio::error::fault;
+                }
+            }
+            end_run(end);
+        });
+    }
+
+    void end_run(boost::system::error_code reason) {
+        finish(reason);
+        auto completion = std::move(*run_completion);
+        run_completion.reset();
+        detail::complete_later(std::move(completion), exec, reason);
     }
 
     // Best effort, bounded by close_timeout: tell the peer why we end, then tear down.
@@ -1156,22 +1152,7 @@ void basic_session<Stream>::start_run(run_handler handler) {
         if (slot.is_connected())
             slot.assign([this](boost::asio::cancellation_type) { cancel(); });
         loops_->run_completion.emplace(std::move(h));
-        boost::asio::co_spawn(
-            ex, loops_->run(), [this](std::exception_ptr ep, boost::system::error_code reason) {
-                if (ep) {
-                    try {
-                        std::rethrow_exception(ep);
-                    } catch (const boost::system::system_error& e) {
-                        reason = e.code();
-                    } catch (...) {
-                        reason = boost::asio::error::fault;
-                    }
-                }
-                loops_->finish(reason);
-                auto completion = std::move(*loops_->run_completion);
-                loops_->run_completion.reset();
-                detail::complete_later(std::move(completion), stream_.get_executor(), reason);
-            });
+        loops_->start();
     });
 }
 
