@@ -4,12 +4,14 @@
 // AsyncWriteStream).
 //
 // One run per session does three strands of work on the stream's executor:
-//   reader    - reads frames, answers pings, reassembles messages, feeds the monitor (the one
-//               C++20 coroutine of a session);
+//   reader    - reads frames, answers pings, reassembles messages, feeds the monitor (driven
+//               by the completions of its own reads);
 //   writer    - writes control frames (PING, PONG, ACK, CLOSE) ahead of queued data, cutting
 //               messages into chunks so a heartbeat never waits for more than one chunk (plain
 //               callbacks, started directly by whoever queues something);
 //   heartbeat - one timer driven by the sans-io heartbeat_monitor (plain callbacks).
+// No coroutine frame lives while the session runs; only the farewell (the CLOSE frame and the
+// bounded wait for the peer's EOF) is a coroutine, spawned when the session ends.
 //
 // Threading: every member function may be called from any thread; the work is dispatched to
 // the stream's executor. If the io_context runs on several threads, give the stream a strand
