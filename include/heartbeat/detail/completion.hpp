@@ -55,13 +55,19 @@ void invoke_now(Handler&& handler, const Executor& ex, Args&&... args) {
     }
 }
 
+// The cancellation slot of a stored handler (handler_box.hpp answers for a box).
+template <class Handler>
+auto cancellation_slot_of(Handler& handler) noexcept {
+    return boost::asio::get_associated_cancellation_slot(handler);
+}
+
 // Keeps `handler` in `pending` until its owner completes it. Cancellation of any type completes
 // it early with operation_aborted and `empty`. `locate()` returns where `pending` lives (a
 // pointer, or a shared_ptr that keeps the owner alive meanwhile), or null once the owner is gone.
 template <class Handler, class Executor, class Value, class Locate>
 void park_cancellable(std::optional<Handler>& pending, Handler handler, const Executor& ex,
                       Value empty, Locate locate) {
-    auto slot = boost::asio::get_associated_cancellation_slot(handler);
+    auto slot = cancellation_slot_of(handler);
     if (slot.is_connected()) {
         slot.assign([ex, empty = std::move(empty), locate](boost::asio::cancellation_type) mutable {
             auto where = locate();

@@ -60,49 +60,28 @@ template <class... Args>
 using awaitable_tuple_handler_t =
     boost::asio::detail::as_tuple_handler<awaitable_handler_t<std::tuple<Args...>>>;
 
-// complete_later and park_cancellable for a handler_box: on the handler as its stored type.
+// The completion helpers (completion.hpp) for a handler_box: on the handler as its stored type.
+// More specialised than the generic templates, so every caller, park_cancellable included,
+// completes a box the same way it completes a bare handler.
 template <class Erased, class... Fast, class Executor, class... Args>
-void complete_box_later(handler_box<Erased, Fast...>&& box, const Executor& fallback,
-                        Args&&... args) {
+void complete_later(handler_box<Erased, Fast...>&& box, const Executor& fallback, Args&&... args) {
     box.visit(
         [&](auto& h) { complete_later(std::move(h), fallback, std::forward<Args>(args)...); });
 }
 
-// complete_now and invoke_now for a handler_box.
 template <class Erased, class... Fast, class... Args>
-void complete_box_now(handler_box<Erased, Fast...>&& box, Args&&... args) {
+void complete_now(handler_box<Erased, Fast...>&& box, Args&&... args) {
     box.visit([&](auto& h) { complete_now(std::move(h), std::forward<Args>(args)...); });
 }
 
 template <class Erased, class... Fast, class Executor, class... Args>
-void invoke_box_now(handler_box<Erased, Fast...>&& box, const Executor& ex, Args&&... args) {
+void invoke_now(handler_box<Erased, Fast...>&& box, const Executor& ex, Args&&... args) {
     box.visit([&](auto& h) { invoke_now(std::move(h), ex, std::forward<Args>(args)...); });
 }
 
-template <class Erased, class... Fast, class Executor, class Value, class Locate>
-void park_box_cancellable(std::optional<handler_box<Erased, Fast...>>& pending,
-                          handler_box<Erased, Fast...>&& box, const Executor& ex, Value empty,
-                          Locate locate) {
-    box.visit([&](auto& h) {
-        auto slot = boost::asio::get_associated_cancellation_slot(h);
-        if (!slot.is_connected())
-            return;
-        slot.assign([ex, empty = std::move(empty), locate](boost::asio::cancellation_type) mutable {
-            auto where = locate();
-            if (!where || !*where)
-                return;
-            auto parked = std::move(**where); // constructed, not assigned
-            where->reset();
-            // Completing clears the slot, which destroys this very lambda: take what it owns
-            // out of it first.
-            auto executor = ex;
-            auto value = std::move(empty);
-            complete_box_later(std::move(parked), executor,
-                               boost::system::error_code(boost::asio::error::operation_aborted),
-                               std::move(value));
-        });
-    });
-    pending.emplace(std::move(box));
+template <class Erased, class... Fast>
+boost::asio::cancellation_slot cancellation_slot_of(handler_box<Erased, Fast...>& box) {
+    return box.cancellation_slot();
 }
 
 } // namespace heartbeat::detail

@@ -42,8 +42,8 @@ void withdraw_queued(Queue& queue, std::uint64_t id, Started started,
             return;
         m.withdrawn = true;
         counter_sub(queued_bytes, m.payload.size());
-        complete_box_later(std::move(m.handler), ex,
-                           boost::system::error_code(boost::asio::error::operation_aborted));
+        complete_later(std::move(m.handler), ex,
+                       boost::system::error_code(boost::asio::error::operation_aborted));
         return;
     }
 }

@@ -447,9 +447,9 @@ struct basic_session<Stream>::run_loops {
         auto h = std::move(*pending_receive);
         pending_receive.reset();
         if (pending_receive_direct)
-            detail::invoke_box_now(std::move(h), exec, boost::system::error_code{}, std::move(m));
+            detail::invoke_now(std::move(h), exec, boost::system::error_code{}, std::move(m));
         else
-            detail::complete_box_now(std::move(h), boost::system::error_code{}, std::move(m));
+            detail::complete_now(std::move(h), boost::system::error_code{}, std::move(m));
     }
 
     // --- frame handling --------------------------------------------------------------------
@@ -920,11 +920,11 @@ struct basic_session<Stream>::run_loops {
             const bool direct = m.direct;
             send_queue.pop_front();
             if (!at_once)
-                detail::complete_box_later(std::move(h), exec, boost::system::error_code{});
+                detail::complete_later(std::move(h), exec, boost::system::error_code{});
             else if (direct)
-                detail::invoke_box_now(std::move(h), exec, boost::system::error_code{});
+                detail::invoke_now(std::move(h), exec, boost::system::error_code{});
             else
-                detail::complete_box_now(std::move(h), boost::system::error_code{});
+                detail::complete_now(std::move(h), boost::system::error_code{});
         }
     }
 
@@ -1096,7 +1096,7 @@ struct basic_session<Stream>::run_loops {
             if (m.withdrawn)
                 continue;
             detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
-            detail::complete_box_later(std::move(m.handler), exec, reason);
+            detail::complete_later(std::move(m.handler), exec, reason);
         }
         send_queue.clear();
         if (pending_receive) {
@@ -1104,10 +1104,10 @@ struct basic_session<Stream>::run_loops {
             pending_receive.reset();
             // A message parsed in the read that ended the session may not be handed over yet.
             if (received_message m; take_received(m))
-                detail::complete_box_later(std::move(h), exec, boost::system::error_code{},
-                                           std::move(m));
+                detail::complete_later(std::move(h), exec, boost::system::error_code{},
+                                       std::move(m));
             else
-                detail::complete_box_later(std::move(h), exec, reason, received_message{});
+                detail::complete_later(std::move(h), exec, reason, received_message{});
         }
         {
             std::lock_guard lock(self.shared_->mutex);
@@ -1178,13 +1178,13 @@ void basic_session<Stream>::start_send(std::string&& message, send_box&& handler
 template <class Stream>
 void basic_session<Stream>::send_here(std::string&& m, send_box&& h, bool direct) {
     if (!loops_) {
-        detail::complete_box_later(std::move(h), stream_.get_executor(),
-                                   boost::system::error_code(error::invalid_config));
+        detail::complete_later(std::move(h), stream_.get_executor(),
+                               boost::system::error_code(error::invalid_config));
         return;
     }
     auto& l = *loops_;
     if (auto refused = detail::send_refusal(l.ended, l.end_reason, l.stop_reason, l.closing)) {
-        detail::complete_box_later(std::move(h), l.exec, refused);
+        detail::complete_later(std::move(h), l.exec, refused);
         return;
     }
     const std::uint64_t id = l.next_message_id++;
@@ -1218,32 +1218,32 @@ void basic_session<Stream>::start_receive(receive_box&& handler, bool direct) {
 template <class Stream>
 void basic_session<Stream>::receive_here(receive_box&& h, bool direct) {
     if (!loops_) {
-        detail::complete_box_later(std::move(h), stream_.get_executor(),
-                                   boost::system::error_code(error::invalid_config),
-                                   received_message{});
+        detail::complete_later(std::move(h), stream_.get_executor(),
+                               boost::system::error_code(error::invalid_config),
+                               received_message{});
         return;
     }
     auto& l = *loops_;
     const auto& ex = l.exec;
     if (l.pending_receive) {
-        detail::complete_box_later(std::move(h), ex,
-                                   boost::system::error_code(boost::asio::error::already_started),
-                                   received_message{});
+        detail::complete_later(std::move(h), ex,
+                               boost::system::error_code(boost::asio::error::already_started),
+                               received_message{});
         return;
     }
     if (received_message m; l.take_received(m)) {
         if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
             l.resume_reader();
         l.schedule_ack(clock::now());
-        detail::complete_box_later(std::move(h), ex, boost::system::error_code{}, std::move(m));
+        detail::complete_later(std::move(h), ex, boost::system::error_code{}, std::move(m));
         return;
     }
     if (l.ended) {
-        detail::complete_box_later(std::move(h), ex, l.end_reason, received_message{});
+        detail::complete_later(std::move(h), ex, l.end_reason, received_message{});
         return;
     }
-    detail::park_box_cancellable(l.pending_receive, std::move(h), ex, received_message{},
-                                 [this] { return &loops_->pending_receive; });
+    detail::park_cancellable(l.pending_receive, std::move(h), ex, received_message{},
+                             [this] { return &loops_->pending_receive; });
     l.pending_receive_direct = direct;
 }
 

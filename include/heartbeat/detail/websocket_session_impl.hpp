@@ -7,9 +7,8 @@
 // write and one ping may be outstanding at a time, and a Beast operation cannot be cancelled
 // without failing the whole stream, so no loop is ever cancelled mid-operation):
 //
-//   run()  - sets the stream up, starts the monitor, starts the reader and writer (driven by their
-//   own completions)
-//            and spawns the pinger, then runs the
+//   run()  - sets the stream up, starts the monitor, starts the reader and the writer (each
+//            driven by its own completions), spawns the pinger, then runs the
 //            heartbeat loop itself until a stop reason is set (verdict, peer close, error,
 //            close(), cancel()); then farewell(): lets an in-flight frame finish, sends the
 //            close frame, tears the connection down, and waits until every loop has returned.
@@ -43,19 +42,6 @@
 #include <utility>
 
 namespace heartbeat {
-namespace detail {
-
-// Runs `f` on `ex`: at once when already there (what dispatch would do, without moving `f`
-// through a type-erased executor), else through dispatch.
-template <class Executor, class F>
-void run_on(const Executor& ex, F&& f) {
-    if (running_in_this_thread(ex))
-        std::forward<F>(f)();
-    else
-        boost::asio::dispatch(ex, std::forward<F>(f));
-}
-
-} // namespace detail
 
 // All mutable state of a running websocket session; touched only on the stream's executor.
 template <class NextLayer>
@@ -202,13 +188,6 @@ struct websocket_session<NextLayer>::run_loops {
     // Completes a stored handler from inside another operation's completion (never from its
     // own initiating function, so "never inline" holds): directly when it runs on our
     // executor anyway, else through the scheduler.
-    template <class Erased, class... Fast, class... Args>
-    void complete_from_run_loop(detail::handler_box<Erased, Fast...>&& box, bool direct,
-                                Args&&... args) {
-        box.visit([&](auto& h) {
-            complete_from_run_loop(std::move(h), direct, std::forward<Args>(args)...);
-        });
-    }
     template <class Handler, class... Args>
     void complete_from_run_loop(Handler&& handler, bool direct, Args&&... args) {
         if (!direct) {
@@ -732,13 +711,13 @@ struct websocket_session<NextLayer>::run_loops {
             if (m.withdrawn)
                 continue;
             detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
-            detail::complete_box_later(std::move(m.handler), exec, reason);
+            detail::complete_later(std::move(m.handler), exec, reason);
         }
         send_queue.clear();
         if (pending_receive && inbox.empty()) {
             auto h = std::move(*pending_receive);
             pending_receive.reset();
-            detail::complete_box_later(std::move(h), exec, reason, websocket_message{});
+            detail::complete_later(std::move(h), exec, reason, websocket_message{});
         }
         {
             std::lock_guard lock(self.shared_->mutex);
@@ -820,34 +799,32 @@ void websocket_session<NextLayer>::start_send(std::string&& message, websocket_m
 template <class NextLayer>
 void websocket_session<NextLayer>::send_here(std::string&& m, websocket_message_kind kind,
                                              send_box&& h, bool direct) {
-    {
-        if (!loops_) {
-            detail::complete_box_later(std::move(h), executor_,
-                                       boost::system::error_code(error::invalid_config));
-            return;
-        }
-        auto& l = *loops_;
-        if (auto refused = detail::send_refusal(l.ended, l.end_reason, l.stop_reason, l.closing)) {
-            detail::complete_box_later(std::move(h), executor_, refused);
-            return;
-        }
-        const std::uint64_t id = l.next_message_id++;
-        auto slot = h.cancellation_slot();
-        if (slot.is_connected()) {
-            slot.assign([this, id](boost::asio::cancellation_type) {
-                detail::withdraw_queued(
-                    loops_->send_queue, id,
-                    [this](const auto& q, std::size_t) { return loops_->writing_id == q.id; },
-                    shared_->queued_send_bytes, executor_);
-            });
-        }
-        detail::counter_add(shared_->queued_send_bytes, m.size());
-        // Constructed in place (Boost 1.81's any_completion_handler move *assignment* recurses;
-        // and a move of the message less).
-        l.send_queue.emplace_back(std::move(m), std::size_t{0}, std::move(h), id, false,
-                                  kind == websocket_message_kind::text, direct);
-        l.wake_writer_now();
+    if (!loops_) {
+        detail::complete_later(std::move(h), executor_,
+                               boost::system::error_code(error::invalid_config));
+        return;
     }
+    auto& l = *loops_;
+    if (auto refused = detail::send_refusal(l.ended, l.end_reason, l.stop_reason, l.closing)) {
+        detail::complete_later(std::move(h), executor_, refused);
+        return;
+    }
+    const std::uint64_t id = l.next_message_id++;
+    auto slot = h.cancellation_slot();
+    if (slot.is_connected()) {
+        slot.assign([this, id](boost::asio::cancellation_type) {
+            detail::withdraw_queued(
+                loops_->send_queue, id,
+                [this](const auto& q, std::size_t) { return loops_->writing_id == q.id; },
+                shared_->queued_send_bytes, executor_);
+        });
+    }
+    detail::counter_add(shared_->queued_send_bytes, m.size());
+    // Constructed in place (Boost 1.81's any_completion_handler move *assignment* recurses;
+    // and a move of the message less).
+    l.send_queue.emplace_back(std::move(m), std::size_t{0}, std::move(h), id, false,
+                              kind == websocket_message_kind::text, direct);
+    l.wake_writer_now();
 }
 
 template <class NextLayer>
@@ -863,41 +840,36 @@ void websocket_session<NextLayer>::start_receive(receive_box&& handler, bool dir
 
 template <class NextLayer>
 void websocket_session<NextLayer>::receive_here(receive_box&& h, bool direct) {
-    {
-        if (!loops_) {
-            detail::complete_box_later(std::move(h), executor_,
-                                       boost::system::error_code(error::invalid_config),
-                                       websocket_message{});
-            return;
-        }
-        auto& l = *loops_;
-        if (l.pending_receive) {
-            detail::complete_box_later(
-                std::move(h), executor_,
-                boost::system::error_code(boost::asio::error::already_started),
-                websocket_message{});
-            return;
-        }
-        if (!l.inbox.empty()) {
-            websocket_message m = std::move(l.inbox.front());
-            l.inbox.pop_front();
-            l.inbox_bytes -= m.payload.size();
-            shared_->queued_receive_bytes.store(l.inbox_bytes, std::memory_order_relaxed);
-            if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
-                l.resume_reader();
-            detail::complete_box_later(std::move(h), executor_, boost::system::error_code{},
-                                       std::move(m));
-            return;
-        }
-        if (l.ended) {
-            detail::complete_box_later(std::move(h), executor_, l.end_reason, websocket_message{});
-            return;
-        }
-        l.pending_receive_direct = direct;
-        detail::park_box_cancellable(l.pending_receive, std::move(h), executor_,
-                                     websocket_message{},
-                                     [this] { return &loops_->pending_receive; });
+    if (!loops_) {
+        detail::complete_later(std::move(h), executor_,
+                               boost::system::error_code(error::invalid_config),
+                               websocket_message{});
+        return;
     }
+    auto& l = *loops_;
+    if (l.pending_receive) {
+        detail::complete_later(std::move(h), executor_,
+                               boost::system::error_code(boost::asio::error::already_started),
+                               websocket_message{});
+        return;
+    }
+    if (!l.inbox.empty()) {
+        websocket_message m = std::move(l.inbox.front());
+        l.inbox.pop_front();
+        l.inbox_bytes -= m.payload.size();
+        shared_->queued_receive_bytes.store(l.inbox_bytes, std::memory_order_relaxed);
+        if (l.reader_paused && l.inbox_bytes <= config_.receive_buffer_limit)
+            l.resume_reader();
+        detail::complete_later(std::move(h), executor_, boost::system::error_code{}, std::move(m));
+        return;
+    }
+    if (l.ended) {
+        detail::complete_later(std::move(h), executor_, l.end_reason, websocket_message{});
+        return;
+    }
+    l.pending_receive_direct = direct;
+    detail::park_cancellable(l.pending_receive, std::move(h), executor_, websocket_message{},
+                             [this] { return &loops_->pending_receive; });
 }
 
 template <class NextLayer>
