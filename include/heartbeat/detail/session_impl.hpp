@@ -810,21 +810,25 @@ struct basic_session<Stream>::run_loops {
         auto done = boost::asio::bind_allocator(
             detail::operation_allocator<void>(),
             [this](boost::system::error_code ec, std::size_t n) { on_written(ec, n); });
-        // A small batch goes out as one contiguous buffer: Asio's single-buffer write is much
-        // cheaper than its gather path, and copying a few hundred bytes costs less than either.
+        // A batch of one buffer, or a small one copied into one, goes out through Asio's
+        // single-buffer write, much cheaper than its gather path (copying a few hundred bytes
+        // costs less than the difference).
         std::size_t total = 0;
         for (const auto& b : write_buffers)
             total += b.size();
-        if (write_buffers.size() > 1 && total <= coalesce_limit) {
-            if (coalesced.size() < total)
-                coalesced.resize(total);
-            std::uint8_t* out = coalesced.data();
-            for (const auto& b : write_buffers) {
-                std::memcpy(out, b.data(), b.size());
-                out += b.size();
+        if (write_buffers.size() == 1 || total <= coalesce_limit) {
+            boost::asio::const_buffer one = write_buffers.front();
+            if (write_buffers.size() > 1) {
+                if (coalesced.size() < total)
+                    coalesced.resize(total);
+                std::uint8_t* out = coalesced.data();
+                for (const auto& b : write_buffers) {
+                    std::memcpy(out, b.data(), b.size());
+                    out += b.size();
+                }
+                one = boost::asio::const_buffer(coalesced.data(), total);
             }
-            boost::asio::async_write(self.stream_, boost::asio::buffer(coalesced.data(), total),
-                                     std::move(done));
+            boost::asio::async_write(self.stream_, one, std::move(done));
             return;
         }
         // A span, not the vector: async_write copies its buffer sequence into the operation,
