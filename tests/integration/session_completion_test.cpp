@@ -414,20 +414,8 @@ TEST(SessionCompletion, AHandlerThatThrowsLeavesRunAndTheSessionCarriesOn) {
             throw std::runtime_error("application handler failed");
     });
     p.peer->async_send("first", asio::detached);
-    bool thrown = false;
-    const auto end = std::chrono::steady_clock::now() + 5s;
-    while (!thrown && std::chrono::steady_clock::now() < end) {
-        try {
-            p.ioc.run_for(5ms);
-            if (p.ioc.stopped())
-                p.ioc.restart();
-        } catch (const std::runtime_error& e) {
-            thrown = std::string(e.what()) == "application handler failed";
-        }
-    }
-    ASSERT_TRUE(thrown) << "the handler's exception did not leave io_context::run()";
-    if (p.ioc.stopped())
-        p.ioc.restart();
+    ASSERT_TRUE(run_until_thrown(p.ioc, "application handler failed", 5s))
+        << "the handler's exception did not leave io_context::run()";
     std::string second;
     p.client->async_receive(
         [&](boost::system::error_code, std::string m) { second = std::move(m); });

@@ -19,6 +19,21 @@ std::string pattern(std::size_t n, std::uint32_t seed) {
     return s;
 }
 
+// Receives `sent.size()` messages on `client`, counting those equal to `sent`, in order, until
+// the first that is not (then `mismatch`); then closes the client.
+asio::awaitable<void> receive_in_order(tcp_session& client, const std::vector<std::string>& sent,
+                                       std::size_t& received, bool& mismatch) {
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        auto [ec, msg] = co_await client.async_receive(asio::as_tuple(asio::use_awaitable));
+        if (ec || msg != sent[i]) {
+            mismatch = true;
+            break;
+        }
+        ++received;
+    }
+    client.close();
+}
+
 asio::awaitable<void> echo(tcp_session& s) {
     for (;;) {
         auto [ec, msg] = co_await s.async_receive(asio::as_tuple(asio::use_awaitable));
@@ -56,15 +71,7 @@ TEST(SessionEcho, MessagesFromOneByteTo64MiBArriveIntactAndInOrder) {
         [&]() -> asio::awaitable<void> {
             for (const auto& m : sent)
                 client.async_send(m, asio::detached); // all queued at once, in order
-            for (std::size_t i = 0; i < sent.size(); ++i) {
-                auto [ec, msg] = co_await client.async_receive(asio::as_tuple(asio::use_awaitable));
-                if (ec || msg != sent[i]) {
-                    mismatch = true;
-                    co_return;
-                }
-                ++received;
-            }
-            client.close();
+            co_await receive_in_order(client, sent, received, mismatch);
         },
         asio::detached);
 
@@ -143,20 +150,7 @@ TEST(SessionEcho, ShortMessagesQueuedWhileAWriteWaitsArriveIntact) {
             }
         },
         asio::detached);
-    asio::co_spawn(
-        ioc,
-        [&]() -> asio::awaitable<void> {
-            for (std::size_t i = 0; i < sent.size(); ++i) {
-                auto [ec, msg] = co_await client.async_receive(asio::as_tuple(asio::use_awaitable));
-                if (ec || msg != sent[i]) {
-                    mismatch = true;
-                    break;
-                }
-                ++received;
-            }
-            client.close();
-        },
-        asio::detached);
+    asio::co_spawn(ioc, receive_in_order(client, sent, received, mismatch), asio::detached);
 
     ASSERT_TRUE(run_until(
         ioc, [&] { return client_done && server_done; }, 60s))

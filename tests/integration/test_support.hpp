@@ -106,6 +106,27 @@ bool run_until(asio::io_context& ioc, Pred done, std::chrono::duration<Rep, Peri
     return done();
 }
 
+// Runs `ioc` until a std::runtime_error whose what() is `what` leaves run() (a handler threw
+// it), or the time limit; returns whether it did. The io_context is left ready to run again.
+template <class Rep, class Period>
+bool run_until_thrown(asio::io_context& ioc, const std::string& what,
+                      std::chrono::duration<Rep, Period> limit) {
+    bool thrown = false;
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!thrown && std::chrono::steady_clock::now() < end) {
+        try {
+            ioc.run_for(std::chrono::milliseconds(5));
+            if (ioc.stopped())
+                ioc.restart();
+        } catch (const std::runtime_error& e) {
+            thrown = e.what() == what;
+        }
+    }
+    if (ioc.stopped())
+        ioc.restart();
+    return thrown;
+}
+
 // Runs `ioc` for `d` (whatever happens).
 template <class Rep, class Period>
 void run_for(asio::io_context& ioc, std::chrono::duration<Rep, Period> d) {

@@ -5,6 +5,8 @@
 //
 // Every wait is bounded; every child process is killed by PID or process group and reaped by
 // its owner.
+#include "test_support.hpp"
+
 #include <heartbeat/websocket_server.hpp>
 #include <heartbeat/websocket_session.hpp>
 
@@ -74,26 +76,10 @@ websocket::stream<tcp::socket> ws_connect(const Executor& ex, unsigned short por
     return ws;
 }
 
-// Runs `ioc` until `done()` or the time limit; returns whether done() became true.
-template <class Pred, class Rep, class Period>
-bool run_until(asio::io_context& ioc, Pred done, std::chrono::duration<Rep, Period> limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!done() && std::chrono::steady_clock::now() < end) {
-        ioc.run_for(std::chrono::milliseconds(5));
-        if (ioc.stopped())
-            ioc.restart();
-    }
-    return done();
-}
-
-// Waits on the calling thread (no io_context) until `done()` or the time limit.
-template <class Pred, class Rep, class Period>
-bool wait_until(Pred done, std::chrono::duration<Rep, Period> limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!done() && std::chrono::steady_clock::now() < end)
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    return done();
-}
+// The bounded waits of every integration test.
+using heartbeat::test::run_until;
+using heartbeat::test::run_until_thrown;
+using heartbeat::test::wait_until;
 
 // An io_context run by its own thread until destruction; `block()` makes that thread stop
 // running handlers (an in-process "frozen" peer) until `unblock()`.
