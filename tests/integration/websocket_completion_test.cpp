@@ -31,19 +31,10 @@ struct ws_session_pair {
     bool peer_ended = false;
 
     ws_session_pair() {
-        tcp::acceptor acceptor(ioc, loopback());
-        websocket::stream<tcp::socket> a(ioc), b(ioc);
-        b.next_layer().connect(acceptor.local_endpoint());
-        acceptor.accept(a.next_layer());
-        bool accepted = false, handshaken = false;
-        a.async_accept([&](boost::system::error_code ec) { accepted = !ec; });
-        b.async_handshake("127.0.0.1", "/",
-                          [&](boost::system::error_code ec) { handshaken = !ec; });
-        run_until(
-            ioc, [&] { return accepted && handshaken; }, 5s);
-        EXPECT_TRUE(accepted && handshaken);
-        peer.emplace(std::move(a), fast_ws_config(100ms, 1000ms, 3));
-        client.emplace(std::move(b), fast_ws_config(100ms, 1000ms, 3));
+        auto ends = upgrade_pair(ioc);
+        EXPECT_TRUE(ends.upgraded);
+        peer.emplace(std::move(ends.server), fast_ws_config(100ms, 1000ms, 3));
+        client.emplace(std::move(ends.client), fast_ws_config(100ms, 1000ms, 3));
         peer->async_run([this](boost::system::error_code) { peer_ended = true; });
     }
     ~ws_session_pair() {
@@ -317,18 +308,11 @@ TEST(WebSocketCompletion, AHandlerThatThrowsLeavesRunAndTheSessionCarriesOn) {
 // threads, with sends also started from a thread that runs no handlers at all.
 TEST(WebSocketCompletion, EchoOnStrandsWithTwoThreadsKeepsOrder) {
     asio::io_context ioc(2);
-    tcp::acceptor acceptor(ioc, loopback());
-    websocket::stream<tcp::socket> a(tcp::socket(asio::make_strand(ioc)));
-    websocket::stream<tcp::socket> b(tcp::socket(asio::make_strand(ioc)));
-    b.next_layer().connect(acceptor.local_endpoint());
-    acceptor.accept(a.next_layer());
-    std::atomic<bool> accepted{false}, handshaken{false};
-    a.async_accept([&](boost::system::error_code ec) { accepted = !ec; });
-    b.async_handshake("127.0.0.1", "/", [&](boost::system::error_code ec) { handshaken = !ec; });
-    ASSERT_TRUE(run_until(
-        ioc, [&] { return accepted && handshaken; }, 5s));
-    ws_session peer(std::move(a), fast_ws_config(100ms, 1000ms, 3));
-    ws_session client(std::move(b), fast_ws_config(100ms, 1000ms, 3));
+    auto ends =
+        upgrade_pair(ioc, tcp::socket(asio::make_strand(ioc)), tcp::socket(asio::make_strand(ioc)));
+    ASSERT_TRUE(ends.upgraded);
+    ws_session peer(std::move(ends.server), fast_ws_config(100ms, 1000ms, 3));
+    ws_session client(std::move(ends.client), fast_ws_config(100ms, 1000ms, 3));
     std::atomic<bool> peer_ended{false}, client_ended{false};
     peer.async_run([&](boost::system::error_code) { peer_ended = true; });
     client.async_run([&](boost::system::error_code) { client_ended = true; });

@@ -555,21 +555,14 @@ TEST(WebSocketSession, TlsEchoRttAndClose) {
 // delivers every message, in order and intact.
 TEST(WebSocketSession, ReaderPausesAtTheReceiveBufferLimitAndResumesWithoutLoss) {
     asio::io_context ioc;
-    tcp::acceptor acceptor(ioc, loopback());
-    websocket::stream<tcp::socket> a(ioc), b(ioc);
-    b.next_layer().connect(acceptor.local_endpoint());
-    acceptor.accept(a.next_layer());
-    bool accepted = false, handshaken = false;
-    a.async_accept([&](boost::system::error_code ec) { accepted = !ec; });
-    b.async_handshake("127.0.0.1", "/", [&](boost::system::error_code ec) { handshaken = !ec; });
-    ASSERT_TRUE(run_until(
-        ioc, [&] { return accepted && handshaken; }, 5s));
+    auto ends = upgrade_pair(ioc);
+    ASSERT_TRUE(ends.upgraded);
 
     constexpr std::size_t limit = 4096, message_size = 1024, messages = 3000;
     auto receiver_cfg = fast_ws_config(100ms, 1000ms, 5);
     receiver_cfg.receive_buffer_limit = limit;
-    ws_session sender(std::move(a), fast_ws_config(100ms, 1000ms, 5));
-    ws_session receiver(std::move(b), receiver_cfg);
+    ws_session sender(std::move(ends.server), fast_ws_config(100ms, 1000ms, 5));
+    ws_session receiver(std::move(ends.client), receiver_cfg);
     run_result sender_run, receiver_run;
     start(sender, sender_run);
     start(receiver, receiver_run);

@@ -76,10 +76,41 @@ websocket::stream<tcp::socket> ws_connect(const Executor& ex, unsigned short por
     return ws;
 }
 
+// Two ends of a loopback TCP connection upgraded to WebSocket in-process (the server end
+// accepts, the client end handshakes), driving `ioc` for at most 5 s; `upgraded` says whether
+// both handshakes completed. The sockets bring their executors (a strand, say).
+struct upgraded_pair {
+    websocket::stream<tcp::socket> server;
+    websocket::stream<tcp::socket> client;
+    bool upgraded = false;
+};
+
+inline upgraded_pair upgrade_pair(asio::io_context& ioc, tcp::socket server_socket,
+                                  tcp::socket client_socket);
+inline upgraded_pair upgrade_pair(asio::io_context& ioc) {
+    return upgrade_pair(ioc, tcp::socket(ioc), tcp::socket(ioc));
+}
+
 // The bounded waits of every integration test.
 using heartbeat::test::run_until;
 using heartbeat::test::run_until_thrown;
 using heartbeat::test::wait_until;
+
+inline upgraded_pair upgrade_pair(asio::io_context& ioc, tcp::socket server_socket,
+                                  tcp::socket client_socket) {
+    tcp::acceptor acceptor(ioc, loopback());
+    upgraded_pair p{websocket::stream<tcp::socket>(std::move(server_socket)),
+                    websocket::stream<tcp::socket>(std::move(client_socket))};
+    p.client.next_layer().connect(acceptor.local_endpoint());
+    acceptor.accept(p.server.next_layer());
+    bool accepted = false, handshaken = false;
+    p.server.async_accept([&](boost::system::error_code ec) { accepted = !ec; });
+    p.client.async_handshake("127.0.0.1", "/",
+                             [&](boost::system::error_code ec) { handshaken = !ec; });
+    p.upgraded = run_until(
+        ioc, [&] { return accepted && handshaken; }, 5s);
+    return p;
+}
 
 // An io_context run by its own thread until destruction; `block()` makes that thread stop
 // running handlers (an in-process "frozen" peer) until `unblock()`.
