@@ -46,9 +46,16 @@ uniform_source seeded_uniform_source(std::uint64_t seed) {
 }
 
 uniform_source default_uniform_source() {
-    std::random_device rd;
-    const std::uint64_t seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-    return seeded_uniform_source(seed);
+    // One generator per thread, not per call: a source per session then costs no heap (the
+    // lambda captures nothing) and no random_device read, and draws from a shared stream are
+    // as uniform for each consumer as draws from its own.
+    return [] {
+        thread_local xoshiro256ss gen = [] {
+            std::random_device rd;
+            return xoshiro256ss((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
+        }();
+        return static_cast<double>(gen.next() >> 11) * 0x1.0p-53;
+    };
 }
 
 } // namespace heartbeat

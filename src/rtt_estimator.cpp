@@ -27,7 +27,7 @@ std::int64_t rtt_estimator::bucket_middle(std::size_t index) noexcept {
     return static_cast<std::int64_t>(lower + width / 2);
 }
 
-void rtt_estimator::add_sample(duration rtt) noexcept {
+void rtt_estimator::add_sample(duration rtt) {
     if (rtt < duration::zero())
         rtt = duration::zero();
 
@@ -46,15 +46,19 @@ void rtt_estimator::add_sample(duration rtt) noexcept {
     min_ = std::min(min_, rtt);
     max_ = std::max(max_, rtt);
 
-    std::uint16_t& count = counts_[bucket_of(rtt.count())];
-    if (count == std::numeric_limits<std::uint16_t>::max()) [[unlikely]] {
+    const auto index = static_cast<std::uint16_t>(bucket_of(rtt.count()));
+    auto it = std::lower_bound(buckets_.begin(), buckets_.end(), index,
+                               [](const bucket& b, std::uint16_t i) { return b.index < i; });
+    if (it == buckets_.end() || it->index != index)
+        it = buckets_.insert(it, bucket{index, 0});
+    if (it->count == std::numeric_limits<std::uint16_t>::max()) [[unlikely]] {
         histogram_total_ = 0;
-        for (auto& c : counts_) {
-            c = c / 2 + (c & 1); // rounding up keeps rare buckets from vanishing
-            histogram_total_ += c;
+        for (auto& b : buckets_) {
+            b.count = static_cast<std::uint16_t>(b.count / 2 + (b.count & 1)); // rare ones stay
+            histogram_total_ += b.count;
         }
     }
-    ++count;
+    ++it->count;
     ++histogram_total_;
 }
 
@@ -82,14 +86,12 @@ duration rtt_estimator::percentile(double p) const noexcept {
         return max_;
 
     std::uint64_t seen = 0;
-    std::size_t index = 0;
-    for (; index < counts_.size(); ++index) {
-        seen += counts_[index];
+    for (const bucket& b : buckets_) {
+        seen += b.count;
         if (seen >= rank)
-            break;
+            return std::clamp(duration(bucket_middle(b.index)), min_, max_);
     }
-    index = std::min(index, counts_.size() - 1);
-    return std::clamp(duration(bucket_middle(index)), min_, max_);
+    return max_; // unreachable: the counts add up to histogram_total_ > rank
 }
 
 void rtt_estimator::reset() noexcept {

@@ -153,12 +153,14 @@ private:
     unsigned missed_ = 0;
 
     // The one ping whose deadline is armed; earlier pings stay in `in_flight_` so a late pong
-    // still proves life and still measures a round trip.
+    // still proves life and still measures a round trip. Eight covers every ping of a dead
+    // verdict with max_missed up to 7; a pong for an older one still proves life, but measures
+    // nothing (the table is per session, so it is kept small).
     bool armed_ = false;
     std::uint64_t armed_seq_ = 0;
     time_point armed_deadline_{};
     std::uint64_t last_seq_ = 0;
-    std::array<ping_record, 16> in_flight_{};
+    std::array<ping_record, 8> in_flight_{};
 
     time_point next_deadline_ = time_point::max();
 };

@@ -7,19 +7,25 @@
 // sub-buckets, and a percentile reports the middle of its bucket, so the relative error is at
 // most 1/32 (~3.1%). Samples outside that range are counted in the nearest end bucket. The
 // lowest and highest ranks report the exactly tracked min() and max(), and every other
-// percentile is clamped into [min(), max()], so results stay sensible below 1 µs. Nothing
-// allocates; add_sample is a few arithmetic operations and one counter increment.
+// percentile is clamped into [min(), max()], so results stay sensible below 1 µs.
+//
+// The histogram is sparse (as Prometheus' native histograms are): only buckets that hold
+// samples are stored, as (bucket, count) pairs sorted by bucket. One session's round trips
+// cluster in a few octaves, so it typically keeps tens of buckets (a few hundred bytes at
+// most) instead of all 480; the worst case, samples in every bucket, is 1.9 KB. add_sample
+// allocates only when a sample lands in a bucket never seen before and the storage is full.
 #include <heartbeat/clock.hpp>
 
-#include <array>
 #include <cstdint>
+#include <vector>
 
 namespace heartbeat {
 
 class rtt_estimator {
 public:
     // Negative samples (clock adjustments, bogus echoed timestamps) count as 0.
-    void add_sample(duration rtt) noexcept;
+    // Throws std::bad_alloc only when a new bucket cannot be stored.
+    void add_sample(duration rtt);
 
     std::uint64_t samples() const noexcept { return samples_; }
     // All of the following are 0 when there are no samples.
@@ -37,12 +43,16 @@ public:
 
     void reset() noexcept;
 
+    // Histogram buckets holding samples (what the sparse storage costs: 4 bytes each).
+    std::size_t buckets_in_use() const noexcept { return buckets_.size(); }
+
 private:
     static constexpr unsigned sub_bucket_bits = 4;   // 16 sub-buckets per power of two
     static constexpr unsigned lowest_exponent = 10;  // 2^10 ns ~ 1 µs
     static constexpr unsigned highest_exponent = 40; // 2^40 ns ~ 1100 s (exclusive)
     static constexpr std::size_t bucket_count = std::size_t{highest_exponent - lowest_exponent}
                                                 << sub_bucket_bits;
+    static_assert(bucket_count <= 65536, "bucket indexes are 16-bit");
 
     static std::size_t bucket_of(std::int64_t ns) noexcept;
     static std::int64_t bucket_middle(std::size_t index) noexcept;
@@ -53,10 +63,14 @@ private:
     duration max_{};
     duration srtt_{};
     duration rttvar_{};
-    // 480 16-bit counters keep the table under 1 KB (it is per session); when one reaches 65535
-    // every counter is halved, which keeps the distribution's shape and ages old samples.
+    // When a counter reaches 65535 every counter is halved, which keeps the distribution's
+    // shape and ages old samples.
+    struct bucket {
+        std::uint16_t index;
+        std::uint16_t count;
+    };
     std::uint64_t histogram_total_ = 0;
-    std::array<std::uint16_t, bucket_count> counts_{};
+    std::vector<bucket> buckets_; // sorted by index; only buckets with samples
 };
 
 struct rtt_snapshot {

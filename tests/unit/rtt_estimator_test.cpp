@@ -221,8 +221,52 @@ TEST(RttEstimator, SnapshotCopiesEveryStatistic) {
     expect_within_relative(s.p99, 99);
 }
 
-TEST(RttEstimator, FitsInAFewKilobytes) {
-    EXPECT_LE(sizeof(rtt_estimator), 4096u + 128u);
+TEST(RttEstimator, PercentilesDoNotDependOnTheOrderOfSamples) {
+    // The sparse buckets are inserted in sorted position: descending and interleaved arrivals
+    // must give the very histogram ascending ones do.
+    rtt_estimator ascending, descending, interleaved;
+    for (int i = 1; i <= 2000; ++i)
+        ascending.add_sample(microseconds(i * 37));
+    for (int i = 2000; i >= 1; --i)
+        descending.add_sample(microseconds(i * 37));
+    for (int i = 1; i <= 1000; ++i) {
+        interleaved.add_sample(microseconds(i * 37));
+        interleaved.add_sample(microseconds((2001 - i) * 37));
+    }
+    EXPECT_EQ(ascending.buckets_in_use(), descending.buckets_in_use());
+    EXPECT_EQ(ascending.buckets_in_use(), interleaved.buckets_in_use());
+    for (int p = 0; p <= 100; ++p) {
+        EXPECT_EQ(descending.percentile(p), ascending.percentile(p)) << "p" << p;
+        EXPECT_EQ(interleaved.percentile(p), ascending.percentile(p)) << "p" << p;
+    }
+    expect_within_relative(ascending.percentile(50), 1000 * 0.037);
+}
+
+TEST(RttEstimator, ClusteredSamplesKeepFewBuckets) {
+    // One session's round trips: 10,000 samples within one octave (100-199 µs) use at most that
+    // octave's 16 sub-buckets plus the one 100 µs falls in below it.
+    rtt_estimator rtt;
+    for (int i = 0; i < 10000; ++i)
+        rtt.add_sample(microseconds(100 + (i * 7919) % 100));
+    EXPECT_LE(rtt.buckets_in_use(), 17u);
+    EXPECT_GE(rtt.buckets_in_use(), 8u);
+    EXPECT_LE(sizeof(rtt_estimator), 128u); // the inline part; the buckets are on the heap
+}
+
+TEST(RttEstimator, SaturatedCounterHalvesEveryBucket) {
+    // 70,000 samples of 1 ms then 7,000 of 100 ms. Kept exactly, 100 ms would be 9.1% of the
+    // samples and p90 would be 1 ms. The 1 ms counter saturates at 65,535 and every counter
+    // halves, so old samples weigh half: 7,000 of 44,233 (15.8%) and p90 is 100 ms.
+    rtt_estimator rtt;
+    for (int i = 0; i < 70000; ++i)
+        rtt.add_sample(milliseconds(1));
+    for (int i = 0; i < 7000; ++i)
+        rtt.add_sample(milliseconds(100));
+    EXPECT_EQ(rtt.samples(), 77000u);
+    expect_within_relative(rtt.percentile(50), 1);
+    expect_within_relative(rtt.percentile(84), 1);
+    expect_within_relative(rtt.percentile(90), 100);
+    EXPECT_EQ(rtt.buckets_in_use(), 2u);
 }
 
 } // namespace

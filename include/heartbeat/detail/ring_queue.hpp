@@ -10,8 +10,11 @@ namespace heartbeat::detail {
 // elements into a larger ring (never move-assigns: Boost 1.81's any_completion_handler recurses
 // on move assignment), so nothing may keep a pointer INTO an element across a push_back: a
 // short std::string keeps its bytes inside the object (see the writer's small-chunk staging).
-template <class T>
+// `first_capacity` (a power of two) is the size of the first ring.
+template <class T, std::size_t first_capacity = 4>
 class ring_queue {
+    static_assert(first_capacity != 0 && (first_capacity & (first_capacity - 1)) == 0);
+
 public:
     ring_queue() = default;
     ring_queue(const ring_queue&) = delete;
@@ -54,7 +57,7 @@ public:
 
 private:
     void grow() {
-        const std::size_t capacity = capacity_ ? capacity_ * 2 : 4; // a power of two
+        const std::size_t capacity = capacity_ ? capacity_ * 2 : first_capacity;
         T* slots = std::allocator<T>().allocate(capacity);
         for (std::size_t i = 0; i < size_; ++i) {
             T& old = (*this)[i];

@@ -30,7 +30,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/container/deque.hpp>
 
 #include <algorithm>
 #include <array>
@@ -125,13 +124,15 @@ struct basic_session<Stream>::run_loops {
     using timer_type = boost::asio::steady_timer;
 
     explicit run_loops(basic_session& s)
-        : self(s), exec(s.stream_.get_executor()), heartbeat_timer(exec), wake_timer(exec),
+        : self(s), exec(s.stream_.get_executor()), heartbeat_timer(exec),
           monitor(s.config_.heartbeat), next_out_seq(s.config_.first_seq) {}
 
     basic_session& self;
     executor_type exec;
     timer_type heartbeat_timer; // armed for monitor.next_deadline()
-    timer_type wake_timer;      // wakes the parked writer when a lone ACK is due
+    // Wakes the parked writer when a lone ACK is due. Created on first use: a session that
+    // receives no application data never needs it, and most sessions mostly idle.
+    std::unique_ptr<timer_type> wake_timer;
     heartbeat_monitor monitor;
 
     bool run_started = false;
@@ -204,7 +205,7 @@ struct basic_session<Stream>::run_loops {
     std::optional<receive_box> pending_receive;
     bool pending_receive_direct = false;
     std::optional<event_handler> pending_event;
-    boost::container::deque<session_event> events;
+    detail::ring_queue<session_event, 2> events; // an idle session keeps one or two
     bool ended_event_taken = false;
     std::optional<run_handler> run_completion;
 
@@ -278,8 +279,10 @@ struct basic_session<Stream>::run_loops {
             return;
         ack_timer_armed = true;
         ack_timer_due = ack_due;
-        wake_timer.expires_at(ack_due);
-        wake_timer.async_wait([this](boost::system::error_code ec) {
+        if (!wake_timer)
+            wake_timer = std::make_unique<timer_type>(exec);
+        wake_timer->expires_at(ack_due);
+        wake_timer->async_wait([this](boost::system::error_code ec) {
             if (ec)
                 return; // re-armed, or the run ended (run() cancels it before it completes)
             ack_timer_armed = false;
@@ -590,8 +593,10 @@ struct basic_session<Stream>::run_loops {
     // The reader, driven by the completions of its own reads (no coroutine frame per session):
     // one read outstanding, or paused while the receive buffer is over its limit, or done.
     void start_reader() {
+        // As small as a raw reader's: an idle session only ever reads pings and pongs, and
+        // read_next/take_read double it as soon as reads fill it.
         read_buffer.resize(
-            std::min<std::size_t>(512, frame_header_size + self.config_.max_frame_payload));
+            std::min<std::size_t>(64, frame_header_size + self.config_.max_frame_payload));
         read_next();
     }
 
@@ -1016,7 +1021,8 @@ struct basic_session<Stream>::run_loops {
     void say_farewell() {
         heartbeat_over = true;
         heartbeat_timer.cancel(); // the callbacks must not outlive the run
-        wake_timer.cancel();
+        if (wake_timer)
+            wake_timer->cancel();
         ack_timer_armed = false;
         boost::system::error_code reason = reader_result;
         if (stop_reason)

@@ -141,7 +141,7 @@ struct websocket_session<NextLayer>::run_loops {
     std::optional<receive_box> pending_receive;
     bool pending_receive_direct = false; // its handler runs on our executor
     std::optional<event_handler> pending_event;
-    detail::ring_queue<session_event> events;
+    detail::ring_queue<session_event, 2> events; // an idle session keeps one or two
     bool ended_event_taken = false;
     std::optional<run_handler> run_completion;
 
