@@ -815,6 +815,7 @@ mem_result mem_session_child(std::size_t n) {
     }
     settle(ioc, std::chrono::milliseconds(100));
     const auto s3 = snapshot_now();
+    if (std::getenv("HB_EXIT_AT_S3")) std::exit(0);
     settle(ioc, std::chrono::milliseconds(g_mem_idle_ms));
     for (auto& s : sessions)
         if (s->stats().state != heartbeat::peer_state::alive)

@@ -79,7 +79,7 @@ heartbeat_monitor::ping_record* heartbeat_monitor::find(std::uint64_t seq) noexc
 
 void heartbeat_monitor::request_ping(time_point now, monitor_step& step) {
     const std::uint64_t seq = ++last_seq_;
-    in_flight_[seq % in_flight_.size()] = ping_record{seq, now, {}, false};
+    in_flight_[seq % in_flight_.size()] = ping_record{seq, now};
     armed_ = true;
     armed_seq_ = seq;
     // Until the driver reports the write, the deadline runs from the request (see header).
@@ -138,8 +138,7 @@ monitor_step heartbeat_monitor::on_pong(std::uint64_t seq, time_point now) {
     }
     ++counters_.pongs_received;
     if (ping_record* ping = find(seq)) {
-        const time_point sent = ping->is_written ? ping->written : ping->requested;
-        const duration sample = std::max(duration::zero(), now - sent);
+        const duration sample = std::max(duration::zero(), now - ping->sent);
         rtt_.add_sample(sample);
         step.rtt = sample;
         ping->seq = 0; // a duplicate pong must not measure twice
@@ -159,8 +158,8 @@ void heartbeat_monitor::on_ping_written(std::uint64_t seq, time_point now) {
 void heartbeat_monitor::on_ping_written(std::uint64_t seq, time_point now,
                                         time_point write_started) {
     if (ping_record* ping = find(seq)) {
-        ping->written = std::clamp(write_started, ping->requested, now);
-        ping->is_written = true;
+        // Never before the request: `sent` still holds the request time here.
+        ping->sent = std::clamp(write_started, ping->sent, std::max(now, ping->sent));
     }
     if (armed_ && armed_seq_ == seq) {
         armed_deadline_ = now + pong_timeout();

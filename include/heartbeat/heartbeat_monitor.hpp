@@ -126,9 +126,7 @@ public:
 private:
     struct ping_record {
         std::uint64_t seq = 0;
-        time_point requested{};
-        time_point written{};
-        bool is_written = false;
+        time_point sent{}; // when requested; once written, when its write began
     };
 
     void request_ping(time_point now, monitor_step& step);

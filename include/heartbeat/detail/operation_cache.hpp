@@ -4,25 +4,25 @@
 // Asio takes operation memory from a per-thread recycling cache, but that cache has two slots
 // for every operation of the thread. With two sessions' reads and writes in flight at once,
 // plus the application's own operations, the sizes evict each other and most operations
-// reach malloc. This cache keeps a few free blocks of each exact size (in 64-byte steps) per
-// thread, shared by every session on the thread: an idle session holds only the block of the
+// reach malloc. This cache keeps a few free blocks of each size (in 16-byte steps) per thread,
+// shared by every session on the thread: an idle session holds only the block of the
 // operation it has pending, and taking or returning a block is a few instructions.
+//
+// Blocks carry no header: an allocator is told the size again when it deallocates, so the
+// size class is recomputed then. A pending operation therefore costs its own size rounded up
+// to 16 bytes, which matters because an idle session keeps two of them for ever.
 #include <cstddef>
 #include <new>
 
 namespace heartbeat::detail {
 
-struct alignas(std::max_align_t) operation_cache_header {
-    std::size_t size_class; // usable bytes after the header: size_class * granule
-};
-
 // Trivial, so the thread_local needs no initialisation guard on each access; the blocks it
 // holds are freed at thread exit by a guard object registered on first use.
 struct operation_cache_slots {
-    static constexpr std::size_t granule = 64;
-    static constexpr std::size_t classes = 48; // exact size classes up to 3 KiB
-    static constexpr unsigned depth = 4;       // free blocks kept per class
-    operation_cache_header* block[classes][depth];
+    static constexpr std::size_t granule = 16;
+    static constexpr std::size_t classes = 192; // size classes up to 3 KiB
+    static constexpr unsigned depth = 4;        // free blocks kept per class
+    void* block[classes][depth];
     unsigned char count[classes];
     bool registered; // the thread-exit guard exists
     bool destroyed;  // the thread is exiting: blocks freed from now on go back to the heap
@@ -32,33 +32,43 @@ inline thread_local constinit operation_cache_slots operation_cache_local{};
 
 class operation_cache {
 public:
+    static constexpr std::size_t granule = operation_cache_slots::granule;
+
+    // Every block is aligned for any object: operator new's alignment, and sizes are rounded
+    // to whole granules.
     static void* allocate(std::size_t size) {
-        const std::size_t size_class = (size + granule - 1) / granule;
+        const std::size_t size_class = class_of(size);
         operation_cache_slots& s = operation_cache_local;
         if (size_class < slots::classes && s.count[size_class] != 0)
-            return s.block[size_class][--s.count[size_class]] + 1;
-        auto* h = static_cast<header*>(::operator new(sizeof(header) + size_class * granule));
-        h->size_class = size_class;
-        return h + 1;
+            return s.block[size_class][--s.count[size_class]];
+        return ::operator new(size_class * granule);
     }
 
-    static void deallocate(void* p) noexcept {
-        header* h = static_cast<header*>(p) - 1;
-        const std::size_t size_class = h->size_class;
+    // `size` is the size given to allocate() for this block (the thread may differ).
+    static void deallocate(void* p, std::size_t size) noexcept {
+        const std::size_t size_class = class_of(size);
         operation_cache_slots& s = operation_cache_local;
         if (size_class < slots::classes && s.count[size_class] < slots::depth && !s.destroyed) {
             if (!s.registered)
                 register_thread_exit(s);
-            s.block[size_class][s.count[size_class]++] = h;
+            s.block[size_class][s.count[size_class]++] = p;
             return;
         }
-        ::operator delete(h);
+        ::operator delete(p);
+    }
+
+    // Free blocks this thread keeps for allocations of `size` bytes (for tests).
+    static unsigned cached(std::size_t size) noexcept {
+        const std::size_t size_class = class_of(size);
+        return size_class < slots::classes ? operation_cache_local.count[size_class] : 0;
     }
 
 private:
-    using header = operation_cache_header;
     using slots = operation_cache_slots;
-    static constexpr std::size_t granule = slots::granule;
+
+    static constexpr std::size_t class_of(std::size_t size) noexcept {
+        return (size + granule - 1) / granule + (size == 0);
+    }
 
     struct thread_exit_guard {
         ~thread_exit_guard() {
@@ -89,7 +99,7 @@ struct operation_allocator {
         static_assert(alignof(T) <= alignof(std::max_align_t));
         return static_cast<T*>(operation_cache::allocate(n * sizeof(T)));
     }
-    void deallocate(T* p, std::size_t) noexcept { operation_cache::deallocate(p); }
+    void deallocate(T* p, std::size_t n) noexcept { operation_cache::deallocate(p, n * sizeof(T)); }
 
     template <class U>
     bool operator==(const operation_allocator<U>&) const noexcept {

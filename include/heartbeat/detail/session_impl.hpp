@@ -124,11 +124,12 @@ struct basic_session<Stream>::run_loops {
     using timer_type = boost::asio::steady_timer;
 
     explicit run_loops(basic_session& s)
-        : self(s), exec(s.stream_.get_executor()), heartbeat_timer(exec),
+        : self(s), heartbeat_timer(s.stream_.get_executor()),
           monitor(s.config_.heartbeat), next_out_seq(s.config_.first_seq) {}
 
     basic_session& self;
-    executor_type exec;
+    // The stream's, asked for each time rather than copied here: one executor fewer per session.
+    executor_type exec() const { return self.stream_.get_executor(); }
     timer_type heartbeat_timer; // armed for monitor.next_deadline()
     // Wakes the parked writer when a lone ACK is due. Created on first use: a session that
     // receives no application data never needs it, and most sessions mostly idle.
@@ -144,11 +145,18 @@ struct basic_session<Stream>::run_loops {
     boost::system::error_code writer_result;
     bool farewell_waits_for_writer = false; // the reader has ended: writer_finish() goes on
     std::vector<boost::asio::const_buffer> write_buffers;
-    std::array<std::array<std::uint8_t, frame_header_size>, 16> write_headers{};
-    // Header + payload of a short (SSO) payload, copied: its bytes live inside the string,
-    // which moves when send_queue grows during the write. Allocated on first use.
-    using staged_frame = std::array<std::uint8_t, frame_header_size + sizeof(std::string)>;
-    std::unique_ptr<std::array<staged_frame, 16>> staged_frames;
+    // Where the DATA frames of one write are encoded; allocated by the first DATA frame, since
+    // a session that only heartbeats never writes one.
+    static constexpr std::size_t max_batch_frames = 16;
+    struct data_frame_staging {
+        std::array<std::array<std::uint8_t, frame_header_size>, max_batch_frames> headers;
+        // Header + payload of a short (SSO) payload, copied: its bytes live inside the string,
+        // which moves when send_queue grows during the write.
+        std::array<std::array<std::uint8_t, frame_header_size + sizeof(std::string)>,
+                   max_batch_frames>
+            short_frames;
+    };
+    std::unique_ptr<data_frame_staging> staging;
     std::vector<std::size_t> chunk_sizes; // per send_queue entry of the write in flight
     static constexpr std::size_t coalesce_limit = 1024;
     std::vector<std::uint8_t> coalesced; // a small batch, copied into one buffer
@@ -270,7 +278,7 @@ struct basic_session<Stream>::run_loops {
         if (!writer_idle)
             return;
         writer_idle = false;
-        boost::asio::post(exec, [this] { write_next(); });
+        boost::asio::post(exec(), [this] { write_next(); });
     }
 
     // A pending ACK waits at most ack_delay for a write to ride on; then this wakes the writer.
@@ -280,7 +288,7 @@ struct basic_session<Stream>::run_loops {
         ack_timer_armed = true;
         ack_timer_due = ack_due;
         if (!wake_timer)
-            wake_timer = std::make_unique<timer_type>(exec);
+            wake_timer = std::make_unique<timer_type>(exec());
         wake_timer->expires_at(ack_due);
         wake_timer->async_wait([this](boost::system::error_code ec) {
             if (ec)
@@ -301,7 +309,7 @@ struct basic_session<Stream>::run_loops {
             pending_event.reset();
             if (e.kind == session_event_kind::ended)
                 ended_event_taken = true;
-            detail::complete_later(std::move(h), exec, boost::system::error_code{}, std::move(e));
+            detail::complete_later(std::move(h), exec(), boost::system::error_code{}, std::move(e));
             return;
         }
         if (self.config_.event_queue_capacity == 0)
@@ -450,7 +458,7 @@ struct basic_session<Stream>::run_loops {
         auto h = std::move(*pending_receive);
         pending_receive.reset();
         if (pending_receive_direct)
-            detail::invoke_now(std::move(h), exec, boost::system::error_code{}, std::move(m));
+            detail::invoke_now(std::move(h), exec(), boost::system::error_code{}, std::move(m));
         else
             detail::complete_now(std::move(h), boost::system::error_code{}, std::move(m));
     }
@@ -720,7 +728,7 @@ struct basic_session<Stream>::run_loops {
         if (!reader_paused || reader_resume_posted)
             return;
         reader_resume_posted = true;
-        boost::asio::post(exec,
+        boost::asio::post(exec(),
                           boost::asio::bind_allocator(detail::operation_allocator<void>(), [this] {
                               reader_resume_posted = false;
                               if (reader_paused)
@@ -734,7 +742,7 @@ struct basic_session<Stream>::run_loops {
         reader_done = true;
         reader_paused = false;
         reader_result = reason;
-        boost::asio::post(exec, boost::asio::bind_allocator(detail::operation_allocator<void>(),
+        boost::asio::post(exec(), boost::asio::bind_allocator(detail::operation_allocator<void>(),
                                                             [this] { after_reader(); }));
     }
 
@@ -766,7 +774,7 @@ struct basic_session<Stream>::run_loops {
             write_buffers.emplace_back(boost::asio::buffer(control_writing));
         std::size_t batch_bytes = 0;
         for (std::size_t i = 0;
-             i < send_queue.size() && chunk_sizes.size() < write_headers.size() &&
+             i < send_queue.size() && chunk_sizes.size() < max_batch_frames &&
              batch_bytes < self.config_.chunk_size;
              ++i) {
             auto& m = send_queue[i];
@@ -778,17 +786,17 @@ struct basic_session<Stream>::run_loops {
             const std::size_t chunk = std::min(remaining, self.config_.chunk_size);
             const bool fin = chunk == remaining;
             const auto flags = fin ? flag_fin : std::uint8_t{0};
+            if (!staging)
+                staging = std::make_unique<data_frame_staging>();
             if (detail::bytes_inside(m.payload)) {
-                if (!staged_frames)
-                    staged_frames = std::make_unique<std::array<staged_frame, 16>>();
-                auto& staged = (*staged_frames)[chunk_sizes.size()];
+                auto& staged = staging->short_frames[chunk_sizes.size()];
                 encode_header(frame_type::data, flags, static_cast<std::uint32_t>(chunk),
                               staged.data());
                 std::memcpy(staged.data() + frame_header_size, m.payload.data() + m.offset, chunk);
                 write_buffers.emplace_back(
                     boost::asio::buffer(staged.data(), frame_header_size + chunk));
             } else {
-                auto& header = write_headers[chunk_sizes.size()];
+                auto& header = staging->headers[chunk_sizes.size()];
                 encode_header(frame_type::data, flags, static_cast<std::uint32_t>(chunk),
                               header.data());
                 write_buffers.emplace_back(boost::asio::buffer(header));
@@ -906,7 +914,7 @@ struct basic_session<Stream>::run_loops {
         resume_reader();
         if (farewell_waits_for_writer) {
             farewell_waits_for_writer = false;
-            boost::asio::post(exec, boost::asio::bind_allocator(detail::operation_allocator<void>(),
+            boost::asio::post(exec(), boost::asio::bind_allocator(detail::operation_allocator<void>(),
                                                                 [this] { say_farewell(); }));
         }
     }
@@ -929,9 +937,9 @@ struct basic_session<Stream>::run_loops {
             const bool direct = m.direct;
             send_queue.pop_front();
             if (!at_once)
-                detail::complete_later(std::move(h), exec, boost::system::error_code{});
+                detail::complete_later(std::move(h), exec(), boost::system::error_code{});
             else if (direct)
-                detail::invoke_now(std::move(h), exec, boost::system::error_code{});
+                detail::invoke_now(std::move(h), exec(), boost::system::error_code{});
             else
                 detail::complete_now(std::move(h), boost::system::error_code{});
         }
@@ -1028,7 +1036,7 @@ struct basic_session<Stream>::run_loops {
         if (stop_reason)
             reason = stop_reason;
         stop_reason = reason;
-        boost::asio::co_spawn(exec, farewell(reason), [this, reason](std::exception_ptr ep) {
+        boost::asio::co_spawn(exec(), farewell(reason), [this, reason](std::exception_ptr ep) {
             boost::system::error_code end = reason;
             if (ep) {
                 try {
@@ -1047,7 +1055,7 @@ struct basic_session<Stream>::run_loops {
         finish(reason);
         auto completion = std::move(*run_completion);
         run_completion.reset();
-        detail::complete_later(std::move(completion), exec, reason);
+        detail::complete_later(std::move(completion), exec(), reason);
     }
 
     // Best effort, bounded by close_timeout: tell the peer why we end, then tear down.
@@ -1064,7 +1072,7 @@ struct basic_session<Stream>::run_loops {
                                        : reason == error::peer_dead    ? 1011
                                                                        : 1002;
             encode_append(close_frame{code, error_name(reason)}, bytes);
-            timer_type close_timer(exec); // only the farewell needs it: not kept per session
+            timer_type close_timer(exec()); // only the farewell needs it: not kept per session
             close_timer.expires_after(self.config_.close_timeout);
             auto written = co_await (
                 boost::asio::async_write(self.stream_, boost::asio::buffer(bytes),
@@ -1106,7 +1114,7 @@ struct basic_session<Stream>::run_loops {
             if (m.withdrawn)
                 continue;
             detail::counter_sub(self.shared_->queued_send_bytes, m.payload.size());
-            detail::complete_later(std::move(m.handler), exec, reason);
+            detail::complete_later(std::move(m.handler), exec(), reason);
         }
         send_queue.clear();
         if (pending_receive) {
@@ -1114,10 +1122,10 @@ struct basic_session<Stream>::run_loops {
             pending_receive.reset();
             // A message parsed in the read that ended the session may not be handed over yet.
             if (received_message m; take_received(m))
-                detail::complete_later(std::move(h), exec, boost::system::error_code{},
+                detail::complete_later(std::move(h), exec(), boost::system::error_code{},
                                        std::move(m));
             else
-                detail::complete_later(std::move(h), exec, reason, received_message{});
+                detail::complete_later(std::move(h), exec(), reason, received_message{});
         }
         {
             std::lock_guard lock(self.shared_->mutex);
@@ -1168,14 +1176,14 @@ void basic_session<Stream>::start_run(run_handler handler) {
 
 template <class Stream>
 bool basic_session<Stream>::is_our_executor(const executor_type& ex) {
-    return loops_ ? ex == loops_->exec : ex == stream_.get_executor();
+    return loops_ ? ex == loops_->exec() : ex == stream_.get_executor();
 }
 
 // At once when already on the session's executor (what dispatch would do, without moving the
 // message and handler into a function object and through a type-erased executor).
 template <class Stream>
 void basic_session<Stream>::start_send(std::string&& message, send_box&& handler, bool direct) {
-    if (loops_ && detail::running_in_this_thread(loops_->exec)) {
+    if (loops_ && detail::running_in_this_thread(loops_->exec())) {
         send_here(std::move(message), std::move(handler), direct);
         return;
     }
@@ -1194,7 +1202,7 @@ void basic_session<Stream>::send_here(std::string&& m, send_box&& h, bool direct
     }
     auto& l = *loops_;
     if (auto refused = detail::send_refusal(l.ended, l.end_reason, l.stop_reason, l.closing)) {
-        detail::complete_later(std::move(h), l.exec, refused);
+        detail::complete_later(std::move(h), l.exec(), refused);
         return;
     }
     const std::uint64_t id = l.next_message_id++;
@@ -1216,7 +1224,7 @@ void basic_session<Stream>::send_here(std::string&& m, send_box&& h, bool direct
 
 template <class Stream>
 void basic_session<Stream>::start_receive(receive_box&& handler, bool direct) {
-    if (loops_ && detail::running_in_this_thread(loops_->exec)) {
+    if (loops_ && detail::running_in_this_thread(loops_->exec())) {
         receive_here(std::move(handler), direct);
         return;
     }
@@ -1234,7 +1242,7 @@ void basic_session<Stream>::receive_here(receive_box&& h, bool direct) {
         return;
     }
     auto& l = *loops_;
-    const auto& ex = l.exec;
+    const auto& ex = l.exec();
     if (l.pending_receive) {
         detail::complete_later(std::move(h), ex,
                                boost::system::error_code(boost::asio::error::already_started),
