@@ -13,6 +13,8 @@
 // to 16 bytes, which matters because an idle session keeps two of them for ever.
 #include <cstddef>
 #include <new>
+#include <type_traits>
+#include <utility>
 
 namespace heartbeat::detail {
 
@@ -41,7 +43,7 @@ public:
         operation_cache_slots& s = operation_cache_local;
         if (size_class < slots::classes && s.count[size_class] != 0)
             return s.block[size_class][--s.count[size_class]];
-        return ::operator new(size_class * granule);
+        return ::operator new(size_class* granule);
     }
 
     // `size` is the size given to allocate() for this block (the thread may differ).
@@ -106,5 +108,26 @@ struct operation_allocator {
         return true;
     }
 };
+
+// A handler whose operation takes its memory from the operation cache. Unlike
+// asio::bind_allocator it states the allocator as a member, so the handler keeps no associated
+// executor of its own. bind_allocator forwards the executor association to the target, which
+// makes Asio keep a second, unused copy of the type-erased I/O executor (56 bytes) in every
+// pending operation and handle it on every completion.
+template <class F>
+struct cached_operation {
+    F f;
+    using allocator_type = operation_allocator<void>;
+    allocator_type get_allocator() const noexcept { return {}; }
+    template <class... Args>
+    void operator()(Args&&... args) {
+        f(std::forward<Args>(args)...);
+    }
+};
+
+template <class F>
+cached_operation<std::decay_t<F>> with_operation_cache(F&& f) {
+    return {std::forward<F>(f)};
+}
 
 } // namespace heartbeat::detail

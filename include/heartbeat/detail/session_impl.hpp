@@ -3,6 +3,7 @@
 // stock streams; include it yourself (once, in one .cpp) to instantiate a session over your own
 // stream type: `template class heartbeat::basic_session<my_stream>;`.
 #include <heartbeat/detail/completion.hpp>
+#include <heartbeat/detail/event_queue.hpp>
 #include <heartbeat/detail/monitor_step_report.hpp>
 #include <heartbeat/detail/operation_cache.hpp>
 #include <heartbeat/detail/queued_send.hpp>
@@ -18,7 +19,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
-#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -124,8 +124,8 @@ struct basic_session<Stream>::run_loops {
     using timer_type = boost::asio::steady_timer;
 
     explicit run_loops(basic_session& s)
-        : self(s), heartbeat_timer(s.stream_.get_executor()),
-          monitor(s.config_.heartbeat), next_out_seq(s.config_.first_seq) {}
+        : self(s), heartbeat_timer(s.stream_.get_executor()), monitor(s.config_.heartbeat),
+          next_out_seq(s.config_.first_seq) {}
 
     basic_session& self;
     // The stream's, asked for each time rather than copied here: one executor fewer per session.
@@ -155,11 +155,12 @@ struct basic_session<Stream>::run_loops {
         std::array<std::array<std::uint8_t, frame_header_size + sizeof(std::string)>,
                    max_batch_frames>
             short_frames;
+        std::array<std::size_t, max_batch_frames> chunk_sizes; // per send_queue entry written
+        std::vector<std::uint8_t> coalesced; // a small batch, copied into one buffer
     };
     std::unique_ptr<data_frame_staging> staging;
-    std::vector<std::size_t> chunk_sizes; // per send_queue entry of the write in flight
+    std::size_t batch_entries = 0; // send_queue entries in the write in flight (staging holds them)
     static constexpr std::size_t coalesce_limit = 1024;
-    std::vector<std::uint8_t> coalesced; // a small batch, copied into one buffer
     std::size_t data_frames = 0;
     time_point write_started{};
     bool ack_timer_armed = false;
@@ -213,7 +214,7 @@ struct basic_session<Stream>::run_loops {
     std::optional<receive_box> pending_receive;
     bool pending_receive_direct = false;
     std::optional<event_handler> pending_event;
-    detail::ring_queue<session_event, 2> events; // an idle session keeps one or two
+    detail::event_queue events;
     bool ended_event_taken = false;
     std::optional<run_handler> run_completion;
 
@@ -312,21 +313,8 @@ struct basic_session<Stream>::run_loops {
             detail::complete_later(std::move(h), exec(), boost::system::error_code{}, std::move(e));
             return;
         }
-        if (self.config_.event_queue_capacity == 0)
-            return;
-        if (e.kind == session_event_kind::rtt_sample && !events.empty() &&
-            events.back().kind == session_event_kind::rtt_sample) {
-            // Not taken yet: the newer sample replaces it, so a session whose application never
-            // waits for events does not grow while idle (on_rtt sees every sample).
-            events.back() = std::move(e);
-            detail::counter_add(self.shared_->events_dropped, 1);
-            return;
-        }
-        if (events.size() >= self.config_.event_queue_capacity) {
-            events.pop_front();
-            detail::counter_add(self.shared_->events_dropped, 1);
-        }
-        events.push_back(std::move(e));
+        if (const auto dropped = events.push(std::move(e), self.config_.event_queue_capacity))
+            detail::counter_add(self.shared_->events_dropped, dropped);
     }
 
     void publish_monitor() {
@@ -633,8 +621,7 @@ struct basic_session<Stream>::run_loops {
             read_buffer.resize(std::min(max_frame, read_buffer.size() * 2));
         self.stream_.async_read_some(
             boost::asio::buffer(read_buffer.data() + read_end, read_buffer.size() - read_end),
-            boost::asio::bind_allocator(
-                detail::operation_allocator<void>(),
+            detail::with_operation_cache(
                 [this](boost::system::error_code ec, std::size_t n) { on_read(ec, n); }));
     }
 
@@ -728,8 +715,7 @@ struct basic_session<Stream>::run_loops {
         if (!reader_paused || reader_resume_posted)
             return;
         reader_resume_posted = true;
-        boost::asio::post(exec(),
-                          boost::asio::bind_allocator(detail::operation_allocator<void>(), [this] {
+        boost::asio::post(exec(), detail::with_operation_cache([this] {
                               reader_resume_posted = false;
                               if (reader_paused)
                                   read_next();
@@ -742,8 +728,7 @@ struct basic_session<Stream>::run_loops {
         reader_done = true;
         reader_paused = false;
         reader_result = reason;
-        boost::asio::post(exec(), boost::asio::bind_allocator(detail::operation_allocator<void>(),
-                                                            [this] { after_reader(); }));
+        boost::asio::post(exec(), detail::with_operation_cache([this] { after_reader(); }));
     }
 
     // Writes what is queued: control frames first, then data (whole small messages batched, a
@@ -752,7 +737,7 @@ struct basic_session<Stream>::run_loops {
         if (stop_reason && !draining())
             return writer_finish(stop_reason);
         write_buffers.clear();
-        chunk_sizes.clear();
+        batch_entries = 0;
         data_frames = 0;
         // Withdrawn (cancelled) messages at the front are simply dropped.
         while (!send_queue.empty() && send_queue.front().withdrawn)
@@ -773,30 +758,29 @@ struct basic_session<Stream>::run_loops {
         if (!control_writing.empty())
             write_buffers.emplace_back(boost::asio::buffer(control_writing));
         std::size_t batch_bytes = 0;
-        for (std::size_t i = 0;
-             i < send_queue.size() && chunk_sizes.size() < max_batch_frames &&
-             batch_bytes < self.config_.chunk_size;
+        for (std::size_t i = 0; i < send_queue.size() && batch_entries < max_batch_frames &&
+                                batch_bytes < self.config_.chunk_size;
              ++i) {
             auto& m = send_queue[i];
+            if (!staging)
+                staging = std::make_unique<data_frame_staging>();
             if (m.withdrawn) {
-                chunk_sizes.push_back(0); // keeps indices aligned; nothing is written
+                staging->chunk_sizes[batch_entries++] = 0; // keeps indices aligned; not written
                 continue;
             }
             const std::size_t remaining = m.payload.size() - m.offset;
             const std::size_t chunk = std::min(remaining, self.config_.chunk_size);
             const bool fin = chunk == remaining;
             const auto flags = fin ? flag_fin : std::uint8_t{0};
-            if (!staging)
-                staging = std::make_unique<data_frame_staging>();
             if (detail::bytes_inside(m.payload)) {
-                auto& staged = staging->short_frames[chunk_sizes.size()];
+                auto& staged = staging->short_frames[batch_entries];
                 encode_header(frame_type::data, flags, static_cast<std::uint32_t>(chunk),
                               staged.data());
                 std::memcpy(staged.data() + frame_header_size, m.payload.data() + m.offset, chunk);
                 write_buffers.emplace_back(
                     boost::asio::buffer(staged.data(), frame_header_size + chunk));
             } else {
-                auto& header = staging->headers[chunk_sizes.size()];
+                auto& header = staging->headers[batch_entries];
                 encode_header(frame_type::data, flags, static_cast<std::uint32_t>(chunk),
                               header.data());
                 write_buffers.emplace_back(boost::asio::buffer(header));
@@ -805,7 +789,7 @@ struct basic_session<Stream>::run_loops {
                         boost::asio::buffer(m.payload.data() + m.offset, chunk));
             }
             ++data_frames;
-            chunk_sizes.push_back(chunk);
+            staging->chunk_sizes[batch_entries++] = chunk;
             batch_bytes += chunk + frame_header_size;
             if (!fin)
                 break; // the rest of this message waits behind any new control frame
@@ -818,10 +802,9 @@ struct basic_session<Stream>::run_loops {
             writer_idle = true;
             return;
         }
-        in_write = chunk_sizes.size();
+        in_write = batch_entries;
         write_started = pings_writing.empty() ? time_point{} : clock::now();
-        auto done = boost::asio::bind_allocator(
-            detail::operation_allocator<void>(),
+        auto done = detail::with_operation_cache(
             [this](boost::system::error_code ec, std::size_t n) { on_written(ec, n); });
         // A batch of one buffer, or a small one copied into one, goes out through Asio's
         // single-buffer write, much cheaper than its gather path (copying a few hundred bytes
@@ -832,6 +815,7 @@ struct basic_session<Stream>::run_loops {
         if (write_buffers.size() == 1 || total <= coalesce_limit) {
             boost::asio::const_buffer one = write_buffers.front();
             if (write_buffers.size() > 1) {
+                auto& coalesced = staging->coalesced; // several buffers: DATA frames among them
                 if (coalesced.size() < total)
                     coalesced.resize(total);
                 std::uint8_t* out = coalesced.data();
@@ -859,17 +843,17 @@ struct basic_session<Stream>::run_loops {
             // transport: report them sent, the rest fail with the reason.
             std::size_t left = n > control_writing.size() ? n - control_writing.size() : 0;
             std::size_t whole = 0;
-            for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
+            for (std::size_t i = 0; i < batch_entries; ++i) {
                 auto& m = send_queue[i];
                 if (m.withdrawn) {
                     ++whole;
                     continue;
                 }
-                const std::size_t frame_bytes = frame_header_size + chunk_sizes[i];
+                const std::size_t frame_bytes = frame_header_size + staging->chunk_sizes[i];
                 if (left < frame_bytes)
                     break;
                 left -= frame_bytes;
-                m.offset += chunk_sizes[i];
+                m.offset += staging->chunk_sizes[i];
                 if (m.offset != m.payload.size())
                     break;
                 ++whole;
@@ -891,9 +875,9 @@ struct basic_session<Stream>::run_loops {
                 monitor.on_ping_written(seq, now, write_started);
         }
         std::size_t finished = 0;
-        for (std::size_t i = 0; i < chunk_sizes.size(); ++i) {
+        for (std::size_t i = 0; i < batch_entries; ++i) {
             auto& m = send_queue[i];
-            m.offset += chunk_sizes[i];
+            m.offset += staging->chunk_sizes[i];
             if (m.withdrawn || m.offset == m.payload.size())
                 ++finished;
             else
@@ -914,8 +898,7 @@ struct basic_session<Stream>::run_loops {
         resume_reader();
         if (farewell_waits_for_writer) {
             farewell_waits_for_writer = false;
-            boost::asio::post(exec(), boost::asio::bind_allocator(detail::operation_allocator<void>(),
-                                                                [this] { say_farewell(); }));
+            boost::asio::post(exec(), detail::with_operation_cache([this] { say_farewell(); }));
         }
     }
 
@@ -953,8 +936,7 @@ struct basic_session<Stream>::run_loops {
         const time_point deadline = hello_received ? monitor.next_deadline() : handshake_deadline;
         heartbeat_timer.expires_at(deadline);
         armed_deadline = deadline;
-        heartbeat_timer.async_wait(boost::asio::bind_allocator(
-            detail::operation_allocator<void>(),
+        heartbeat_timer.async_wait(detail::with_operation_cache(
             [this](boost::system::error_code ec) { on_heartbeat(ec); }));
     }
 
@@ -1283,8 +1265,7 @@ void basic_session<Stream>::start_wait_event(event_handler handler) {
             return;
         }
         if (!l.events.empty()) {
-            session_event e = std::move(l.events.front());
-            l.events.pop_front();
+            session_event e = l.events.pop_front();
             if (e.kind == session_event_kind::ended)
                 l.ended_event_taken = true;
             detail::complete_later(std::move(h), ex, boost::system::error_code{}, std::move(e));

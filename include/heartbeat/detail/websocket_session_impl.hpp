@@ -141,7 +141,7 @@ struct websocket_session<NextLayer>::run_loops {
     std::optional<receive_box> pending_receive;
     bool pending_receive_direct = false; // its handler runs on our executor
     std::optional<event_handler> pending_event;
-    detail::ring_queue<session_event, 2> events; // an idle session keeps one or two
+    detail::event_queue events;
     bool ended_event_taken = false;
     std::optional<run_handler> run_completion;
 
@@ -214,13 +214,8 @@ struct websocket_session<NextLayer>::run_loops {
             detail::complete_later(std::move(h), exec, error_code{}, std::move(e));
             return;
         }
-        if (self.config_.event_queue_capacity == 0)
-            return;
-        if (events.size() >= self.config_.event_queue_capacity) {
-            events.pop_front();
-            detail::counter_add(self.shared_->events_dropped, 1);
-        }
-        events.push_back(std::move(e));
+        if (const auto dropped = events.push(std::move(e), self.config_.event_queue_capacity))
+            detail::counter_add(self.shared_->events_dropped, dropped);
     }
 
     void publish_monitor() {
@@ -889,8 +884,7 @@ void websocket_session<NextLayer>::start_wait_event(event_handler handler) {
             return;
         }
         if (!l.events.empty()) {
-            session_event e = std::move(l.events.front());
-            l.events.pop_front();
+            session_event e = l.events.pop_front();
             if (e.kind == session_event_kind::ended)
                 l.ended_event_taken = true;
             detail::complete_later(std::move(h), executor_, boost::system::error_code{},
