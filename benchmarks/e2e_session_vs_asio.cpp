@@ -728,6 +728,7 @@ mem_snapshot snapshot_now() {
 struct mem_result {
     double rss = 0, heap = 0, slab = 0, sock_slab = 0, tcp_mem = 0;
     double heap_sockets = 0, heap_objects = 0, heap_running = 0; // heap by stage
+    double rss_sockets = 0, rss_objects = 0, rss_running = 0;    // RSS by stage
     double new_calls = 0, new_bytes = 0;                         // operator new, per pair
     double idle_rss = 0, idle_heap = 0; // the same, after --mem-idle-ms more of idling
     int ok = 0;
@@ -746,6 +747,9 @@ mem_result per_pair(const mem_snapshot& s0, const mem_snapshot& s1, const mem_sn
     r.heap_sockets = (s1.heap_bytes - s0.heap_bytes) / d;
     r.heap_objects = (s2.heap_bytes - s1.heap_bytes) / d;
     r.heap_running = (s3.heap_bytes - s2.heap_bytes) / d;
+    r.rss_sockets = (s1.rss_bytes - s0.rss_bytes) / d;
+    r.rss_objects = (s2.rss_bytes - s1.rss_bytes) / d;
+    r.rss_running = (s3.rss_bytes - s2.rss_bytes) / d;
     r.new_calls = static_cast<double>(s3.new_calls - s0.new_calls) / d;
     r.new_bytes = static_cast<double>(s3.new_bytes - s0.new_bytes) / d;
     r.idle_rss = (s4.rss_bytes - s0.rss_bytes) / d;
@@ -815,7 +819,8 @@ mem_result mem_session_child(std::size_t n) {
     }
     settle(ioc, std::chrono::milliseconds(100));
     const auto s3 = snapshot_now();
-    if (std::getenv("HB_EXIT_AT_S3")) std::exit(0);
+    if (std::getenv("HB_EXIT_AT_S3"))
+        std::exit(0);
     settle(ioc, std::chrono::milliseconds(g_mem_idle_ms));
     for (auto& s : sessions)
         if (s->stats().state != heartbeat::peer_state::alive)
@@ -922,10 +927,12 @@ void run_memory(const options& o) {
     if (!o.only.empty()) { // profiling aid: one contender, in this process, no ratios
         const mem_result m =
             o.only == "session" ? mem_session_child(o.pairs) : mem_raw_child(o.pairs);
-        std::printf("  %s per pair: RSS %.0f B  heap %.0f B (sockets %.0f, objects %.0f, running "
-                    "%.0f); after %d ms idle: RSS %.0f B heap %.0f B\n",
-                    o.only.c_str(), m.rss, m.heap, m.heap_sockets, m.heap_objects, m.heap_running,
-                    o.mem_idle_ms, m.idle_rss, m.idle_heap);
+        std::printf("  %s per pair: RSS %.0f B (sockets %.0f, objects %.0f, running %.0f)  heap "
+                    "%.0f B (sockets %.0f, objects %.0f, running %.0f); after %d ms idle: RSS "
+                    "%.0f B heap %.0f B\n",
+                    o.only.c_str(), m.rss, m.rss_sockets, m.rss_objects, m.rss_running, m.heap,
+                    m.heap_sockets, m.heap_objects, m.heap_running, o.mem_idle_ms, m.idle_rss,
+                    m.idle_heap);
         return;
     }
     std::vector<mem_result> ses, raw;
@@ -942,13 +949,15 @@ void run_memory(const options& o) {
         ses.push_back(a);
         raw.push_back(b);
         for (const auto* p : {&a, &b}) {
-            std::printf("  round %d %-7s per pair: RSS %7.0f B  heap %7.0f B (sockets %5.0f, "
-                        "objects %6.0f, running %6.0f)  new %5.1f calls/%6.0f B  | kernel: "
+            std::printf("  round %d %-7s per pair: RSS %7.0f B (sockets %4.0f, objects %5.0f, "
+                        "running %5.0f)  heap %7.0f B (sockets %4.0f, objects %5.0f, running "
+                        "%5.0f)  new %5.1f calls/%6.0f B  | kernel: "
                         "Slab %7.0f B  socket slabs %6.0f B  TCP mem %5.0f B | after %d ms idle: "
                         "RSS %7.0f B heap %7.0f B\n",
-                        r + 1, p == &a ? "session" : "raw", p->rss, p->heap, p->heap_sockets,
-                        p->heap_objects, p->heap_running, p->new_calls, p->new_bytes, p->slab,
-                        p->sock_slab, p->tcp_mem, o.mem_idle_ms, p->idle_rss, p->idle_heap);
+                        r + 1, p == &a ? "session" : "raw", p->rss, p->rss_sockets, p->rss_objects,
+                        p->rss_running, p->heap, p->heap_sockets, p->heap_objects, p->heap_running,
+                        p->new_calls, p->new_bytes, p->slab, p->sock_slab, p->tcp_mem,
+                        o.mem_idle_ms, p->idle_rss, p->idle_heap);
         }
         std::fflush(stdout);
     }
