@@ -23,14 +23,11 @@ const char* to_string(peer_state s) noexcept {
 }
 
 heartbeat_monitor::heartbeat_monitor(const monitor_config& config, uniform_source rng)
-    : config_(config), rng_(std::move(rng)) {
-    if (config_.detector == detector_kind::phi_accrual) {
-        detector_ = std::make_unique<phi_accrual_detector>(config_.phi);
-    } else {
-        auto missed = std::make_unique<missed_count_detector>(config_.max_missed, budget());
-        missed_detector_ = missed.get();
-        detector_ = std::move(missed);
-    }
+    : config_(config), rng_(std::move(rng)), missed_detector_(config.max_missed, duration::zero()) {
+    if (config_.detector == detector_kind::phi_accrual)
+        phi_ = std::make_unique<phi_accrual_detector>(config_.phi);
+    else
+        missed_detector_.set_budget(budget());
     resample_interval();
 }
 
@@ -49,8 +46,8 @@ duration heartbeat_monitor::budget() const noexcept {
 }
 
 void heartbeat_monitor::refresh_budget() {
-    if (missed_detector_)
-        missed_detector_->set_budget(budget());
+    if (!phi_)
+        missed_detector_.set_budget(budget());
 }
 
 void heartbeat_monitor::resample_interval() {
@@ -96,16 +93,16 @@ void heartbeat_monitor::proof_of_life(time_point now, bool is_heartbeat_sample) 
     missed_ = 0;
     armed_ = false;
     if (is_heartbeat_sample)
-        detector_->record_alive(now);
+        detector().record_alive(now);
     else
-        detector_->record_activity(now);
+        detector().record_activity(now);
 }
 
 monitor_step heartbeat_monitor::start(time_point now) {
     monitor_step step;
     if (state_ != peer_state::connecting)
         return step;
-    detector_->reset(now);
+    detector().reset(now);
     proof_of_life(now, false);
     state_ = peer_state::alive;
     step.state_changed = true;
@@ -189,7 +186,7 @@ monitor_step heartbeat_monitor::on_timer(time_point now) {
         stalled_since_alive_ += lag;
         if (armed_)
             armed_deadline_ += lag;
-        detector_->forgive(lag);
+        detector().forgive(lag);
         ++counters_.stalls;
         counters_.stalled_total += lag;
         step.stall_lag = lag;
@@ -202,14 +199,14 @@ monitor_step heartbeat_monitor::on_timer(time_point now) {
         armed_ = false;
         ++missed_;
         ++counters_.misses;
-        detector_->record_missed(now);
+        detector().record_missed(now);
         // Re-ping while the verdict is still open; under missed-count, the last miss only waits
         // for the budget to run out, so there is nothing more to ask.
-        const bool verdict_pending = missed_detector_ && missed_ >= config_.max_missed;
+        const bool verdict_pending = !phi_ && missed_ >= config_.max_missed;
         if (!verdict_pending)
             request_ping(now, step);
     } else if (!armed_ && now >= anchor_ + jittered_interval_ &&
-               !(missed_detector_ && missed_ >= config_.max_missed)) {
+               !(!phi_ && missed_ >= config_.max_missed)) {
         request_ping(now, step);
     }
     finish(now, step);
@@ -219,7 +216,7 @@ monitor_step heartbeat_monitor::on_timer(time_point now) {
 void heartbeat_monitor::finish(time_point now, monitor_step& step) {
     const peer_state before = state_;
     if (state_ == peer_state::alive || state_ == peer_state::suspect) {
-        switch (detector_->assess(now)) {
+        switch (detector().assess(now)) {
         case health::alive:
             state_ = peer_state::alive;
             break;
@@ -249,10 +246,10 @@ void heartbeat_monitor::finish(time_point now, monitor_step& step) {
         return;
     }
 
-    time_point next = detector_->next_change(now);
+    time_point next = detector().next_change(now);
     if (armed_)
         next = std::min(next, armed_deadline_);
-    else if (!(missed_detector_ && missed_ >= config_.max_missed))
+    else if (!(!phi_ && missed_ >= config_.max_missed))
         next = std::min(next, anchor_ + jittered_interval_);
     next_deadline_ = next;
 }

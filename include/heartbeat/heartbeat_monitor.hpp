@@ -86,14 +86,14 @@ public:
     // alive, no ping is awaited, so the frame only moves the idle deadline and the step would
     // ask for nothing. Returns false, having changed nothing, when on_inbound must run instead.
     bool on_routine_inbound(time_point now) noexcept {
-        if (state_ != peer_state::alive || armed_ || missed_ != 0 || missed_detector_ == nullptr ||
-            missed_detector_->missed() != 0 || config_.liveness != liveness_mode::any_inbound)
+        if (state_ != peer_state::alive || armed_ || missed_ != 0 || phi_ != nullptr ||
+            missed_detector_.missed() != 0 || config_.liveness != liveness_mode::any_inbound)
             return false;
         // What proof_of_life + finish would do in this state (missed-count: activity is life).
         anchor_ = now;
         last_alive_real_ = now;
         stalled_since_alive_ = duration::zero();
-        missed_detector_->record_alive(now);
+        missed_detector_.record_alive(now);
         next_deadline_ = now + jittered_interval_;
         return true;
     }
@@ -138,8 +138,13 @@ private:
 
     monitor_config config_;
     uniform_source rng_;
-    std::unique_ptr<failure_detector> detector_;
-    missed_count_detector* missed_detector_ = nullptr; // set when detector_ is missed-count
+    // The default detector lives inline (every session has one); only phi accrual, with its
+    // window of samples, is allocated.
+    missed_count_detector missed_detector_; // unused when phi_ is set
+    std::unique_ptr<failure_detector> phi_;
+    failure_detector& detector() noexcept {
+        return phi_ ? *phi_ : static_cast<failure_detector&>(missed_detector_);
+    }
     rtt_estimator rtt_;
     monitor_counters counters_;
 
