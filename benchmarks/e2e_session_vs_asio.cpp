@@ -76,6 +76,7 @@
 #include <unistd.h>
 
 #include "harness.hpp"
+#include "harness_memory.hpp"
 
 // ---- sizeof the session's private run-loop state (explicit instantiation ignores access) ----
 
@@ -640,144 +641,6 @@ void run_stream(const options& o) {
 // Scenario 3: memory per idle connection pair
 // ============================================================================================
 
-struct mem_snapshot {
-    long rss_bytes = 0;
-    long heap_bytes = 0;    // mallinfo2: in use (arena + mmapped)
-    long slab_bytes = 0;    // /proc/meminfo Slab (global)
-    long sock_slab = 0;     // socket-specific slab caches, active objects x object size (global)
-    long tcp_mem_pages = 0; // /proc/net/sockstat "TCP: ... mem" (global)
-    std::uint64_t new_calls = 0, new_bytes = 0;
-};
-
-long read_statm_rss() {
-    std::ifstream f("/proc/self/statm");
-    long size = 0, resident = 0;
-    f >> size >> resident;
-    return resident * sysconf(_SC_PAGESIZE);
-}
-
-long read_meminfo_slab() {
-    std::ifstream f("/proc/meminfo");
-    std::string key;
-    long value = 0;
-    std::string unit;
-    while (f >> key >> value) {
-        std::getline(f, unit);
-        if (key == "Slab:")
-            return value * 1024;
-    }
-    return -1;
-}
-
-// The caches a connected, epoll-registered TCP socket lives in.
-long read_socket_slabs() {
-    static const char* names[] = {"TCP",
-                                  "sock_inode_cache",
-                                  "dentry",
-                                  "filp",
-                                  "eventpoll_epi",
-                                  "eventpoll_pwq",
-                                  "lsm_file_cache",
-                                  "skbuff_head_cache",
-                                  "skbuff_small_head"};
-    std::ifstream f("/proc/slabinfo");
-    if (!f)
-        return -1;
-    std::string line;
-    long total = 0;
-    while (std::getline(f, line)) {
-        std::istringstream is(line);
-        std::string name;
-        long active = 0, num = 0, objsize = 0;
-        if (!(is >> name >> active >> num >> objsize))
-            continue;
-        for (const char* n : names)
-            if (name == n)
-                total += active * objsize;
-    }
-    return total;
-}
-
-long read_tcp_mem_pages() {
-    std::ifstream f("/proc/net/sockstat");
-    std::string line;
-    while (std::getline(f, line)) {
-        if (line.rfind("TCP:", 0) != 0)
-            continue;
-        const auto pos = line.find(" mem ");
-        if (pos != std::string::npos)
-            return std::stol(line.substr(pos + 5));
-    }
-    return -1;
-}
-
-mem_snapshot snapshot_now() {
-    mem_snapshot s;
-    const auto mi = mallinfo2();
-    s.heap_bytes = static_cast<long>(mi.uordblks + mi.hblkhd);
-    s.rss_bytes = read_statm_rss();
-    s.slab_bytes = read_meminfo_slab();
-    s.sock_slab = read_socket_slabs();
-    s.tcp_mem_pages = read_tcp_mem_pages();
-    s.new_calls = alloc_count::calls;
-    s.new_bytes = alloc_count::bytes;
-    return s;
-}
-
-// Per-pair figures of one child run (plain data: it crosses a pipe).
-struct mem_result {
-    double rss = 0, heap = 0, slab = 0, sock_slab = 0, tcp_mem = 0;
-    double heap_sockets = 0, heap_objects = 0, heap_running = 0; // heap by stage
-    double rss_sockets = 0, rss_objects = 0, rss_running = 0;    // RSS by stage
-    double new_calls = 0, new_bytes = 0;                         // operator new, per pair
-    double idle_rss = 0, idle_heap = 0; // the same, after --mem-idle-ms more of idling
-    int ok = 0;
-};
-
-mem_result per_pair(const mem_snapshot& s0, const mem_snapshot& s1, const mem_snapshot& s2,
-                    const mem_snapshot& s3, const mem_snapshot& s4, std::size_t n) {
-    const double d = static_cast<double>(n);
-    mem_result r;
-    r.rss = (s3.rss_bytes - s0.rss_bytes) / d;
-    r.heap = (s3.heap_bytes - s0.heap_bytes) / d;
-    r.slab = (s3.slab_bytes - s0.slab_bytes) / d;
-    r.sock_slab = (s3.sock_slab - s0.sock_slab) / d;
-    r.tcp_mem =
-        (s3.tcp_mem_pages - s0.tcp_mem_pages) * static_cast<double>(sysconf(_SC_PAGESIZE)) / d;
-    r.heap_sockets = (s1.heap_bytes - s0.heap_bytes) / d;
-    r.heap_objects = (s2.heap_bytes - s1.heap_bytes) / d;
-    r.heap_running = (s3.heap_bytes - s2.heap_bytes) / d;
-    r.rss_sockets = (s1.rss_bytes - s0.rss_bytes) / d;
-    r.rss_objects = (s2.rss_bytes - s1.rss_bytes) / d;
-    r.rss_running = (s3.rss_bytes - s2.rss_bytes) / d;
-    r.new_calls = static_cast<double>(s3.new_calls - s0.new_calls) / d;
-    r.new_bytes = static_cast<double>(s3.new_bytes - s0.new_bytes) / d;
-    r.idle_rss = (s4.rss_bytes - s0.rss_bytes) / d;
-    r.idle_heap = (s4.heap_bytes - s0.heap_bytes) / d;
-    r.ok = 1;
-    return r;
-}
-
-// Connects n loopback pairs through one listener; containers reserved before the baseline.
-void connect_pairs(asio::io_context& ioc, tcp::acceptor& acceptor, std::vector<tcp::socket>& out,
-                   std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-        tcp::socket client(ioc);
-        client.connect(acceptor.local_endpoint());
-        tcp::socket server = acceptor.accept();
-        set_nodelay(client);
-        set_nodelay(server);
-        out.push_back(std::move(server));
-        out.push_back(std::move(client));
-    }
-}
-
-void settle(asio::io_context& ioc, std::chrono::milliseconds d) {
-    ioc.run_for(d);
-    if (ioc.stopped())
-        ioc.restart();
-}
-
 int g_mem_idle_ms = 2500;
 int g_mem_interval_ms = 2000;
 
@@ -883,34 +746,6 @@ mem_result mem_raw_child(std::size_t n) {
     return per_pair(s0, s1, s2, s3, s4, n);
 }
 
-// Runs `child` in a fork()ed process (same pinning, same clean heap each time).
-mem_result in_child(const std::function<mem_result()>& child) {
-    int fds[2];
-    if (pipe(fds) != 0)
-        fail("pipe failed");
-    std::fflush(stdout);
-    const pid_t pid = fork();
-    if (pid < 0)
-        fail("fork failed");
-    if (pid == 0) {
-        close(fds[0]);
-        const mem_result r = child();
-        const ssize_t w = write(fds[1], &r, sizeof r);
-        _exit(w == static_cast<ssize_t>(sizeof r) ? 0 : 1);
-    }
-    close(fds[1]);
-    mem_result r;
-    const ssize_t got = read(fds[0], &r, sizeof r);
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (got != static_cast<ssize_t>(sizeof r) || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail("memory child failed");
-    // Let the kernel reap the child's sockets before the next measurement starts.
-    usleep(200 * 1000);
-    return r;
-}
-
 void run_memory(const options& o) {
     std::printf("\n== memory: %zu idle connected pairs (both ends in this process), heartbeat "
                 "interval %d ms ==\n",
@@ -935,84 +770,9 @@ void run_memory(const options& o) {
                     m.idle_heap);
         return;
     }
-    std::vector<mem_result> ses, raw;
-    for (int r = 0; r < o.mem_rounds; ++r) {
-        const std::size_t n = o.pairs;
-        mem_result a, b;
-        if (r % 2 == 0) {
-            a = in_child([n] { return mem_session_child(n); });
-            b = in_child([n] { return mem_raw_child(n); });
-        } else {
-            b = in_child([n] { return mem_raw_child(n); });
-            a = in_child([n] { return mem_session_child(n); });
-        }
-        ses.push_back(a);
-        raw.push_back(b);
-        for (const auto* p : {&a, &b}) {
-            std::printf("  round %d %-7s per pair: RSS %7.0f B (sockets %4.0f, objects %5.0f, "
-                        "running %5.0f)  heap %7.0f B (sockets %4.0f, objects %5.0f, running "
-                        "%5.0f)  new %5.1f calls/%6.0f B  | kernel: "
-                        "Slab %7.0f B  socket slabs %6.0f B  TCP mem %5.0f B | after %d ms idle: "
-                        "RSS %7.0f B heap %7.0f B\n",
-                        r + 1, p == &a ? "session" : "raw", p->rss, p->rss_sockets, p->rss_objects,
-                        p->rss_running, p->heap, p->heap_sockets, p->heap_objects, p->heap_running,
-                        p->new_calls, p->new_bytes, p->slab, p->sock_slab, p->tcp_mem,
-                        o.mem_idle_ms, p->idle_rss, p->idle_heap);
-        }
-        std::fflush(stdout);
-    }
-    auto med = [](const std::vector<mem_result>& v, double mem_result::*f) {
-        std::vector<double> x;
-        for (const auto& m : v)
-            x.push_back(m.*f);
-        return median(x);
-    };
-    auto ratio = [&](double mem_result::*f) {
-        std::vector<double> x;
-        for (std::size_t i = 0; i < ses.size(); ++i)
-            x.push_back(ses[i].*f / raw[i].*f);
-        return median(x);
-    };
-    const double s_rss = med(ses, &mem_result::rss), r_rss = med(raw, &mem_result::rss);
-    const double s_heap = med(ses, &mem_result::heap), r_heap = med(raw, &mem_result::heap);
-    const double s_ks = med(ses, &mem_result::sock_slab), r_ks = med(raw, &mem_result::sock_slab);
-    const double s_slab = med(ses, &mem_result::slab), r_slab = med(raw, &mem_result::slab);
-    std::printf("  median per pair: session RSS %.0f B, heap %.0f B | raw RSS %.0f B, heap %.0f "
-                "B\n",
-                s_rss, s_heap, r_rss, r_heap);
-    std::printf("  median per pair, kernel: socket slabs session %.0f B / raw %.0f B; Slab "
-                "session %.0f B / raw %.0f B\n",
-                s_ks, r_ks, s_slab, r_slab);
-    const double rss_ratio = ratio(&mem_result::rss);
-    std::printf("  ratio session / raw, userspace RSS: median %.2f  target <= 1.20: %s\n",
-                rss_ratio, rss_ratio <= 1.2 ? "MET" : "MISSED");
-    std::printf("  after %d ms idle: session RSS %.0f B heap %.0f B | raw RSS %.0f B heap %.0f B "
-                "per pair; RSS ratio %.2f\n",
-                o.mem_idle_ms, med(ses, &mem_result::idle_rss), med(ses, &mem_result::idle_heap),
-                med(raw, &mem_result::idle_rss), med(raw, &mem_result::idle_heap),
-                ratio(&mem_result::idle_rss));
-    std::printf("  ratio session / raw, heap in use:   median %.2f\n", ratio(&mem_result::heap));
-    if (s_ks > 0 && r_ks > 0) {
-        std::vector<double> x;
-        for (std::size_t i = 0; i < ses.size(); ++i)
-            x.push_back((ses[i].rss + ses[i].sock_slab) / (raw[i].rss + raw[i].sock_slab));
-        std::printf("  ratio session / raw, RSS + socket slabs (user + kernel): median %.2f\n",
-                    median(x));
-    }
-}
-
-void raise_nofile(std::size_t pairs) {
-    rlimit lim{};
-    getrlimit(RLIMIT_NOFILE, &lim);
-    const rlim_t want = static_cast<rlim_t>(2 * pairs + 64);
-    if (lim.rlim_cur < want) {
-        lim.rlim_cur = std::min(want, lim.rlim_max);
-        setrlimit(RLIMIT_NOFILE, &lim);
-        getrlimit(RLIMIT_NOFILE, &lim);
-    }
-    if (lim.rlim_cur < want)
-        fail("RLIMIT_NOFILE " + std::to_string(lim.rlim_cur) + " < " + std::to_string(want) +
-             " needed for --pairs=" + std::to_string(pairs));
+    compare_memory(
+        "session", [n = o.pairs] { return mem_session_child(n); }, "raw",
+        [n = o.pairs] { return mem_raw_child(n); }, o.mem_rounds, o.mem_idle_ms, 1.2);
 }
 
 } // namespace
