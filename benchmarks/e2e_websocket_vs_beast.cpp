@@ -34,9 +34,19 @@
 //           process was itself descheduled for more than 50 ms (seen as a gap in its own event
 //           loop, or as a local stall reported by the verdict) is printed, discarded and rerun.
 //
-// Usage: e2e_websocket_vs_beast [--scenario=all|echo|freeze] [--cpu=1] [--rounds=7]
+//   memory  N idle connected WebSocket pairs (both ends in this process), after the handshake:
+//             session  ws_session both ends, default config (2 s interval, 10 % jitter);
+//             beast    websocket::stream<tcp::socket> both ends with stream_base::timeout{
+//                      idle_timeout 4 s, keep_alive_pings} (Beast pings after 2 s without
+//                      inbound traffic, our cadence) and an async_read outstanding on a
+//                      flat_buffer, so it answers and sees pings.
+//           Same method as e2e_session_vs_asio's memory scenario (harness_memory.hpp): a forked
+//           child per measurement, RSS and heap per pair by stage, kernel slabs. No target.
+//
+// Usage: e2e_websocket_vs_beast [--scenario=all|echo|freeze|memory] [--cpu=1] [--rounds=7]
 //          [--echo-ms=250] [--payload=64] [--freezes=20] [--interval-ms=100]
 //          [--pong-timeout-ms=100] [--misses=3] [--jitter=0.1] [--seed=1]
+//          [--pairs=2000] [--mem-rounds=3] [--mem-idle-ms=2500]
 //        Profiling aids: --only=session|beast runs one echo contender alone (no ratios),
 //        --echo-trips=N times a fixed number of round trips.
 //        The defaults finish in about 35 s on a 2-core VM.
@@ -78,6 +88,7 @@
 #include <unistd.h>
 
 #include "harness.hpp"
+#include "harness_memory.hpp"
 
 namespace {
 
@@ -107,14 +118,17 @@ struct options {
     double jitter = 0.1;
     unsigned seed = 1;
     std::string only; // profiling aid: run one echo contender alone
+    std::size_t pairs = 2000;
+    int mem_rounds = 3;
+    int mem_idle_ms = 2500;
 };
 
 [[noreturn]] void usage(const char* argv0) {
     std::fprintf(stderr,
-                 "usage: %s [--scenario=all|echo|freeze] [--cpu=N] [--rounds=N] [--echo-ms=N] "
-                 "[--echo-trips=N] [--payload=N] [--freezes=N] [--interval-ms=N] "
+                 "usage: %s [--scenario=all|echo|freeze|memory] [--cpu=N] [--rounds=N] "
+                 "[--echo-ms=N] [--echo-trips=N] [--payload=N] [--freezes=N] [--interval-ms=N] "
                  "[--pong-timeout-ms=N] [--misses=N] [--jitter=X] [--seed=N] "
-                 "[--only=session|beast]\n",
+                 "[--only=session|beast] [--pairs=N] [--mem-rounds=N] [--mem-idle-ms=N]\n",
                  argv0);
     std::exit(2);
 }
@@ -153,13 +167,20 @@ options parse(int argc, char** argv) {
                 o.seed = static_cast<unsigned>(std::stoul(val));
             else if (key == "--only")
                 o.only = val;
+            else if (key == "--pairs")
+                o.pairs = std::stoul(val);
+            else if (key == "--mem-rounds")
+                o.mem_rounds = std::stoi(val);
+            else if (key == "--mem-idle-ms")
+                o.mem_idle_ms = std::stoi(val);
             else
                 usage(argv[0]);
         } catch (const std::logic_error&) {
             usage(argv[0]);
         }
     }
-    if (o.scenario != "all" && o.scenario != "echo" && o.scenario != "freeze")
+    if (o.scenario != "all" && o.scenario != "echo" && o.scenario != "freeze" &&
+        o.scenario != "memory")
         usage(argv[0]);
     return o;
 }
@@ -713,6 +734,143 @@ void run_freeze(const options& o) {
                     median(od), median(bd), median(bd) / median(od));
 }
 
+// ============================================================================================
+// Scenario 3: memory per idle WebSocket pair
+// ============================================================================================
+
+// Connects n TCP pairs and upgrades them all at once on `ioc` (server end first in `out`).
+void upgrade_pairs(asio::io_context& ioc, std::vector<tcp::socket>& sockets,
+                   std::vector<ws_stream>& out) {
+    for (auto& s : sockets)
+        out.emplace_back(std::move(s));
+    std::size_t done = 0, failed = 0;
+    for (std::size_t i = 0; i < out.size(); i += 2) {
+        out[i].async_accept([&](error_code ec) { ++done, failed += !!ec; });
+        out[i + 1].async_handshake("127.0.0.1", "/",
+                                   [&](error_code ec) { ++done, failed += !!ec; });
+    }
+    const auto deadline = steady::now() + std::chrono::seconds(30);
+    while (done < out.size()) {
+        settle(ioc, std::chrono::milliseconds(5));
+        if (steady::now() > deadline)
+            fail("memory: WebSocket handshakes did not finish within 30 s");
+    }
+    if (failed)
+        fail("memory: " + std::to_string(failed) + " WebSocket handshakes failed");
+    for (auto& ws : out)
+        ws.binary(true);
+}
+
+int g_mem_idle_ms = 2500;
+
+mem_result mem_session_child(std::size_t n) {
+    asio::io_context ioc(1);
+    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    std::vector<tcp::socket> sockets;
+    sockets.reserve(2 * n);
+    std::vector<ws_stream> streams;
+    streams.reserve(2 * n);
+    std::vector<std::unique_ptr<heartbeat::ws_session>> sessions;
+    sessions.reserve(2 * n);
+    malloc_trim(0);
+    const auto s0 = snapshot_now();
+    connect_pairs(ioc, acceptor, sockets, n);
+    const auto s1 = snapshot_now();
+    upgrade_pairs(ioc, sockets, streams);
+    for (auto& ws : streams)
+        sessions.push_back(std::make_unique<heartbeat::ws_session>(std::move(ws)));
+    const auto s2 = snapshot_now();
+    std::size_t ended = 0;
+    for (auto& s : sessions)
+        s->async_run([&](error_code) { ++ended; });
+    const auto deadline = steady::now() + std::chrono::seconds(10);
+    for (;;) { // until every session is alive, then let everything go idle
+        settle(ioc, std::chrono::milliseconds(5));
+        std::size_t alive = 0;
+        for (auto& s : sessions)
+            alive += s->stats().state == heartbeat::peer_state::alive;
+        if (alive == sessions.size())
+            break;
+        if (steady::now() > deadline || ended)
+            fail("memory/session: sessions did not all become alive");
+    }
+    settle(ioc, std::chrono::milliseconds(100));
+    const auto s3 = snapshot_now();
+    settle(ioc, std::chrono::milliseconds(g_mem_idle_ms));
+    for (auto& s : sessions)
+        if (s->stats().state != heartbeat::peer_state::alive)
+            fail("memory/session: a session stopped being alive while idle");
+    const auto s4 = snapshot_now();
+    return per_pair(s0, s1, s2, s3, s4, n);
+}
+
+// One plain Beast end: its stream and the buffer of the read it keeps outstanding.
+struct beast_end {
+    ws_stream ws;
+    beast::flat_buffer buffer;
+    bool failed = false;
+    explicit beast_end(ws_stream s) : ws(std::move(s)) {
+        websocket::stream_base::timeout t{};
+        t.handshake_timeout = std::chrono::seconds(30);
+        t.idle_timeout = std::chrono::seconds(4);
+        t.keep_alive_pings = true;
+        ws.set_option(t);
+    }
+    void read() {
+        ws.async_read(buffer, [this](error_code ec, std::size_t n) {
+            if (ec) {
+                failed = true;
+                return;
+            }
+            buffer.consume(n);
+            read();
+        });
+    }
+};
+
+mem_result mem_beast_child(std::size_t n) {
+    asio::io_context ioc(1);
+    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    std::vector<tcp::socket> sockets;
+    sockets.reserve(2 * n);
+    std::vector<ws_stream> streams;
+    streams.reserve(2 * n);
+    std::vector<std::unique_ptr<beast_end>> ends;
+    ends.reserve(2 * n);
+    malloc_trim(0);
+    const auto s0 = snapshot_now();
+    connect_pairs(ioc, acceptor, sockets, n);
+    const auto s1 = snapshot_now();
+    upgrade_pairs(ioc, sockets, streams);
+    for (auto& ws : streams)
+        ends.push_back(std::make_unique<beast_end>(std::move(ws)));
+    const auto s2 = snapshot_now();
+    for (auto& e : ends)
+        e->read();
+    settle(ioc, std::chrono::milliseconds(5));
+    settle(ioc, std::chrono::milliseconds(100));
+    const auto s3 = snapshot_now();
+    settle(ioc, std::chrono::milliseconds(g_mem_idle_ms));
+    for (auto& e : ends)
+        if (e->failed)
+            fail("memory/beast: a read failed while idle");
+    const auto s4 = snapshot_now();
+    return per_pair(s0, s1, s2, s3, s4, n);
+}
+
+void run_memory(const options& o) {
+    std::printf("\n== memory: %zu idle connected WebSocket pairs (both ends in this process, "
+                "after the handshake); ours: default config (2 s interval); beast: idle_timeout "
+                "4 s with keep-alive pings ==\n",
+                o.pairs);
+    std::printf("  sizeof: ws_session %zu, ws_stream %zu\n", sizeof(heartbeat::ws_session),
+                sizeof(ws_stream));
+    raise_nofile(o.pairs);
+    compare_memory(
+        "session", [n = o.pairs] { return mem_session_child(n); }, "beast",
+        [n = o.pairs] { return mem_beast_child(n); }, o.mem_rounds, o.mem_idle_ms, 0);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -732,6 +890,10 @@ int main(int argc, char** argv) {
         run_echo(o);
     if (all || o.scenario == "freeze")
         run_freeze(o);
+    if (all || o.scenario == "memory") {
+        g_mem_idle_ms = o.mem_idle_ms;
+        run_memory(o);
+    }
     std::printf("\ntotal %.1f s\n", seconds_since(t0));
     return 0;
 }
