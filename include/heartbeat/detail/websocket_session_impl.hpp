@@ -66,7 +66,10 @@ struct websocket_session<NextLayer>::run_loops {
         std::uint64_t seq = 0;
         std::uint64_t send_time_us = 0;
     };
-    static constexpr std::size_t sent_ring_size = 64;
+    // Pings remembered to recognise their pongs; as many as the monitor keeps in flight (a
+    // verdict with max_missed up to 7 has all of its pings here). A pong for an older one
+    // counts as traffic, not as an answer. Per session, so kept small.
+    static constexpr std::size_t sent_ring_size = 8;
 
     // The writer is driven by the completions of its own writes: this concrete handler type
     // (no coroutine frame, no type erasure) runs on our executor and reports back.
@@ -82,14 +85,16 @@ struct websocket_session<NextLayer>::run_loops {
 
     explicit run_loops(websocket_session& s)
         : self(s), ws(*s.ws_), exec(s.executor_), heartbeat_timer(exec), pinger_wake(exec),
-          notify_timer(exec), monitor(s.config_.heartbeat) {}
+          monitor(s.config_.heartbeat) {}
 
     websocket_session& self;
     stream_type& ws;
     executor_type exec;
     timer_type heartbeat_timer; // armed for monitor.next_deadline()
     timer_type pinger_wake;     // the pinger sleeps on it when no ping is queued
-    timer_type notify_timer;    // run() sleeps on it while ending; cancelled on every change
+    // run() sleeps on it while ending; cancelled on every change. Created when run() first
+    // waits on it: a session that has not started to end does not need it.
+    std::unique_ptr<timer_type> notify_timer;
     heartbeat_monitor monitor;
 
     bool run_started = false;
@@ -151,7 +156,7 @@ struct websocket_session<NextLayer>::run_loops {
 
     void notify() {
         if (notify_waiting)
-            notify_timer.cancel();
+            notify_timer->cancel(); // notify_waiting: it exists
     }
 
     void stop(error_code ec) {
@@ -591,10 +596,12 @@ struct websocket_session<NextLayer>::run_loops {
     template <class Pred>
     boost::asio::awaitable<bool> wait_for(Pred done, time_point deadline) {
         while (!done() && clock::now() < deadline) {
-            notify_timer.expires_at(deadline);
+            if (!notify_timer)
+                notify_timer = std::make_unique<timer_type>(exec);
+            notify_timer->expires_at(deadline);
             error_code ignored;
             notify_waiting = true;
-            co_await notify_timer.async_wait(
+            co_await notify_timer->async_wait(
                 boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
             notify_waiting = false;
         }
