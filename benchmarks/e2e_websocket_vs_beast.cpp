@@ -47,7 +47,8 @@
 //          [--echo-ms=250] [--payload=64] [--freezes=20] [--interval-ms=100]
 //          [--pong-timeout-ms=100] [--misses=3] [--jitter=0.1] [--seed=1]
 //          [--pairs=2000] [--mem-rounds=3] [--mem-idle-ms=2500]
-//        Profiling aids: --only=session|beast runs one echo contender alone (no ratios),
+//        Profiling aids: --only=session|beast runs one echo contender alone (no ratios;
+//        memory: in this process, no fork),
 //        --echo-trips=N times a fixed number of round trips.
 //        The defaults finish in about 35 s on a 2-core VM.
 #include <heartbeat/websocket_session.hpp>
@@ -866,6 +867,15 @@ void run_memory(const options& o) {
     std::printf("  sizeof: ws_session %zu, ws_stream %zu\n", sizeof(heartbeat::ws_session),
                 sizeof(ws_stream));
     raise_nofile(o.pairs);
+    if (!o.only.empty()) { // profiling aid: one contender, in this process, no ratios
+        const mem_result m =
+            o.only == "session" ? mem_session_child(o.pairs) : mem_beast_child(o.pairs);
+        std::printf("  %s per pair: RSS %.0f B (sockets %.0f, objects %.0f, running %.0f)  heap "
+                    "%.0f B (sockets %.0f, objects %.0f, running %.0f)\n",
+                    o.only.c_str(), m.rss, m.rss_sockets, m.rss_objects, m.rss_running, m.heap,
+                    m.heap_sockets, m.heap_objects, m.heap_running);
+        return;
+    }
     compare_memory(
         "session", [n = o.pairs] { return mem_session_child(n); }, "beast",
         [n = o.pairs] { return mem_beast_child(n); }, o.mem_rounds, o.mem_idle_ms, 0);
