@@ -8,7 +8,7 @@
 // without failing the whole stream, so no loop is ever cancelled mid-operation):
 //
 //   run()  - sets the stream up, starts the monitor, starts the reader and the writer (each
-//            driven by its own completions), spawns the pinger, then runs the
+//            driven by its own completions), starts the pinger (likewise), then runs the
 //            heartbeat loop itself until a stop reason is set (verdict, peer close, error,
 //            close(), cancel()); then farewell(): lets an in-flight frame finish, sends the
 //            close frame, tears the connection down, and waits until every loop has returned.
@@ -83,15 +83,25 @@ struct websocket_session<NextLayer>::run_loops {
         void operator()(error_code ec, std::size_t) const { loops->on_written(ec, heartbeat); }
     };
 
+    // The pinger's: async_ping's completion, for ping `seq`.
+    struct ping_completion {
+        using executor_type = typename websocket_session::executor_type;
+        run_loops* loops;
+        std::uint64_t seq;
+        executor_type get_executor() const noexcept { return loops->exec; }
+        using allocator_type = detail::operation_allocator<void>;
+        allocator_type get_allocator() const noexcept { return {}; }
+        void operator()(error_code ec) const { loops->on_pinged(ec, seq); }
+    };
+
     explicit run_loops(websocket_session& s)
-        : self(s), ws(*s.ws_), exec(s.executor_), heartbeat_timer(exec), pinger_wake(exec),
+        : self(s), ws(*s.ws_), exec(s.executor_), heartbeat_timer(exec),
           monitor(s.config_.heartbeat) {}
 
     websocket_session& self;
     stream_type& ws;
     executor_type exec;
     timer_type heartbeat_timer; // armed for monitor.next_deadline()
-    timer_type pinger_wake;     // the pinger sleeps on it when no ping is queued
     // run() sleeps on it while ending; cancelled on every change. Created when run() first
     // waits on it: a session that has not started to end does not need it.
     std::unique_ptr<timer_type> notify_timer;
@@ -99,15 +109,15 @@ struct websocket_session<NextLayer>::run_loops {
 
     bool run_started = false;
     bool ended = false;
-    bool closing = false;            // close() called: flush, then close frame 1000
-    bool writer_started = false;     // run() has set the stream up: the writer may write
-    bool writer_wake_posted = false; // a posted pump_writer() is pending
-    bool notify_waiting = false;     // run() sleeps on notify_timer
-    bool pinger_sleeping = false;
-    bool reader_paused = false;          // the receive buffer is full: no read outstanding
-    bool reader_resume_posted = false;   // a posted pump_reader() is pending
-    bool write_in_flight = false;        // an async_write / async_write_some of ours is pending
-    std::size_t writing_chunk = 0;       // bytes of the queued message's frame being written
+    bool closing = false;              // close() called: flush, then close frame 1000
+    bool writer_started = false;       // run() has set the stream up: the writer may write
+    bool writer_wake_posted = false;   // a posted pump_writer() is pending
+    bool notify_waiting = false;       // run() sleeps on notify_timer
+    bool pinger_idle = false;          // no ping queued, none in flight: wake_pinger() restarts it
+    bool reader_paused = false;        // the receive buffer is full: no read outstanding
+    bool reader_resume_posted = false; // a posted pump_reader() is pending
+    bool write_in_flight = false;      // an async_write / async_write_some of ours is pending
+    std::size_t writing_chunk = 0;     // bytes of the queued message's frame being written
     heartbeat_message heartbeat_writing; // the application-level heartbeat being written
     bool ping_in_flight = false;         // an async_ping of ours is pending
     std::uint64_t writing_id = 0;        // message whose frame is being written
@@ -203,10 +213,11 @@ struct websocket_session<NextLayer>::run_loops {
         detail::invoke_now(std::forward<Handler>(handler), exec, std::forward<Args>(args)...);
     }
 
+    // Posted, not inline: callers include Beast's control callback, inside our pending read.
     void wake_pinger() {
-        if (pinger_sleeping) {
-            pinger_sleeping = false;
-            pinger_wake.cancel();
+        if (pinger_idle) {
+            pinger_idle = false;
+            boost::asio::post(exec, detail::with_operation_cache([this] { pump_pinger(); }));
         }
     }
 
@@ -437,14 +448,6 @@ struct websocket_session<NextLayer>::run_loops {
         pump_reader();
     }
 
-    boost::asio::awaitable<void> sleep_on(timer_type& timer, bool& sleeping) {
-        sleeping = true;
-        timer.expires_at(time_point::max());
-        error_code ignored;
-        co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
-        sleeping = false;
-    }
-
     void write_failed(error_code ec) {
         if (!stop_reason)
             stop(detail::map_websocket_error(ec));
@@ -542,34 +545,44 @@ struct websocket_session<NextLayer>::run_loops {
         pump_writer();
     }
 
-    // Control pings, one async_ping at a time (Beast allows one). async_ping completes when the
-    // ping frame has been written: that is when its pong deadline starts.
-    boost::asio::awaitable<void> pinger_loop() {
-        for (;;) {
-            if (stop_reason)
-                co_return;
-            if (pings_queued.empty()) {
-                co_await sleep_on(pinger_wake, pinger_sleeping);
-                continue;
-            }
-            const sent_ping p = pings_queued.front();
-            pings_queued.pop_front();
-            const std::string payload = detail::encode_ws_ping(p.seq, p.send_time_us);
-            ping_in_flight = true;
-            auto [ec] = co_await ws.async_ping(
-                boost::beast::websocket::ping_data(payload.data(), payload.size()),
-                boost::asio::as_tuple(boost::asio::use_awaitable));
-            ping_in_flight = false;
-            notify();
-            if (ec) {
-                write_failed(ec);
-                co_return;
-            }
-            if (!stop_reason) {
-                monitor.on_ping_written(p.seq, clock::now());
-                rearm_if_earlier();
-            }
+    // Control pings, one async_ping at a time (Beast allows one), driven by their completions.
+    // async_ping completes when the ping frame has been written: that is when its pong deadline
+    // starts. The pinger counts in `running` until pinger_finished().
+    void pump_pinger() {
+        if (pinger_done || ping_in_flight)
+            return;
+        if (stop_reason)
+            return pinger_finished();
+        if (pings_queued.empty()) {
+            pinger_idle = true;
+            return;
         }
+        const sent_ping p = pings_queued.front();
+        pings_queued.pop_front();
+        const std::string payload = detail::encode_ws_ping(p.seq, p.send_time_us);
+        ping_in_flight = true;
+        ws.async_ping(boost::beast::websocket::ping_data(payload.data(), payload.size()),
+                      ping_completion{this, p.seq});
+    }
+
+    void on_pinged(error_code ec, std::uint64_t seq) {
+        ping_in_flight = false;
+        notify();
+        if (ec) {
+            write_failed(ec);
+            return pinger_finished();
+        }
+        if (!stop_reason) {
+            monitor.on_ping_written(seq, clock::now());
+            rearm_if_earlier();
+        }
+        pump_pinger();
+    }
+
+    void pinger_finished() {
+        pinger_done = true;
+        --running;
+        notify();
     }
 
     boost::asio::awaitable<void> heartbeat_loop() {
@@ -608,18 +621,6 @@ struct websocket_session<NextLayer>::run_loops {
         co_return done();
     }
 
-    void spawn(boost::asio::awaitable<void> loop, bool* done_flag) {
-        ++running;
-        boost::asio::co_spawn(exec, std::move(loop), [this, done_flag](std::exception_ptr ep) {
-            --running;
-            if (done_flag)
-                *done_flag = true;
-            if (ep && !stop_reason)
-                stop(boost::asio::error::fault);
-            notify();
-        });
-    }
-
     boost::asio::awaitable<error_code> run() {
         namespace websocket = boost::beast::websocket;
         websocket::stream_base::timeout opt{};
@@ -648,7 +649,8 @@ struct websocket_session<NextLayer>::run_loops {
         ++running; // the writer, until writer_finished()
         writer_started = true;
         wake_writer();
-        spawn(pinger_loop(), &pinger_done);
+        ++running; // the pinger, until pinger_finished()
+        pump_pinger();
         co_await heartbeat_loop();
 
         const error_code reason = stop_reason;
