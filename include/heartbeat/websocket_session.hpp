@@ -12,8 +12,8 @@
 // RFC 6455 section 5.5.3, and browsers send them) counts as inbound traffic, never as an answer
 // and never as a protocol error.
 //
-// How it runs (on the stream's executor: the reader and writer are driven by the completions of
-// their own operations, the pinger and heartbeat are C++20 coroutines):
+// How it runs (on the stream's executor: the reader, the writer and the pinger are driven by the
+// completions of their own operations; the heartbeat loop and the run are C++20 coroutines):
 //   reader    - one websocket read is always outstanding: Beast answers the peer's pings and
 //               reports pongs (through its control callback) only while a read is pending;
 //   writer    - writes messages as frames of at most `fragment_size` bytes, one
