@@ -7,12 +7,25 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <exception>
 #include <optional>
 #include <utility>
 
 namespace heartbeat::detail {
+
+// Why a session ends when its own code threw `ep`: a system_error's code (an application
+// callback may throw one on purpose), anything else is asio::error::fault.
+inline boost::system::error_code error_of(std::exception_ptr ep) noexcept {
+    try {
+        std::rethrow_exception(ep);
+    } catch (const boost::system::system_error& e) {
+        return e.code();
+    } catch (...) {
+        return boost::asio::error::fault;
+    }
+}
 
 // Completes a stored handler through its own associated executor, never inline: posting to our
 // executor first guarantees that; asio then dispatches to the handler's associated executor.

@@ -632,10 +632,8 @@ struct basic_session<Stream>::run_loops {
         boost::system::error_code reason;
         try {
             reason = take_read(ec, n);
-        } catch (const boost::system::system_error& e) { // from a callback of the application
-            reason = e.code();
-        } catch (...) {
-            reason = boost::asio::error::fault;
+        } catch (...) { // from a callback of the application
+            reason = detail::error_of(std::current_exception());
         }
         if (reason)
             return reader_finish(reason);
@@ -1037,17 +1035,7 @@ struct basic_session<Stream>::run_loops {
             reason = stop_reason;
         stop_reason = reason;
         boost::asio::co_spawn(exec, farewell(reason), [this, reason](std::exception_ptr ep) {
-            boost::system::error_code end = reason;
-            if (ep) {
-                try {
-                    std::rethrow_exception(ep);
-                } catch (const boost::system::system_error& e) {
-                    end = e.code();
-                } catch (...) {
-                    end = boost::asio::error::fault;
-                }
-            }
-            end_run(end);
+            end_run(ep ? detail::error_of(ep) : reason);
         });
     }
 

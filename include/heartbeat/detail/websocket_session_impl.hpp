@@ -768,15 +768,8 @@ void websocket_session<NextLayer>::start_run(run_handler handler) {
         loops_->run_completion.emplace(std::move(h));
         boost::asio::co_spawn(executor_, loops_->run(),
                               [this](std::exception_ptr ep, boost::system::error_code reason) {
-                                  if (ep) {
-                                      try {
-                                          std::rethrow_exception(ep);
-                                      } catch (const boost::system::system_error& e) {
-                                          reason = e.code();
-                                      } catch (...) {
-                                          reason = boost::asio::error::fault;
-                                      }
-                                  }
+                                  if (ep)
+                                      reason = detail::error_of(ep);
                                   loops_->finish(reason);
                                   auto completion = std::move(*loops_->run_completion);
                                   loops_->run_completion.reset();
