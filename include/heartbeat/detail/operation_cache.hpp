@@ -130,4 +130,27 @@ cached_operation<std::decay_t<F>> with_operation_cache(F&& f) {
     return {std::forward<F>(f)};
 }
 
+// The same, bound to `*executor` (which must outlive the operation). Beast's composed operations
+// run markedly fewer instructions per completion for a handler that names its executor than
+// for one that takes the stream's by default (about 3 k per WebSocket echo round trip).
+template <class Executor, class F>
+struct cached_operation_on {
+    const Executor* executor;
+    F f;
+    using executor_type = Executor;
+    executor_type get_executor() const noexcept { return *executor; }
+    using allocator_type = operation_allocator<void>;
+    allocator_type get_allocator() const noexcept { return {}; }
+    template <class... Args>
+    void operator()(Args&&... args) {
+        f(std::forward<Args>(args)...);
+    }
+};
+
+template <class Executor, class F>
+cached_operation_on<Executor, std::decay_t<F>> with_operation_cache(const Executor& executor,
+                                                                    F&& f) {
+    return {&executor, std::forward<F>(f)};
+}
+
 } // namespace heartbeat::detail

@@ -71,28 +71,21 @@ struct websocket_session<NextLayer>::run_loops {
     // counts as traffic, not as an answer. Per session, so kept small.
     static constexpr std::size_t sent_ring_size = 8;
 
-    // The writer is driven by the completions of its own writes: this concrete handler type
-    // (no coroutine frame, no type erasure) runs on our executor and reports back.
-    struct write_completion {
-        using executor_type = typename websocket_session::executor_type;
-        run_loops* loops;
-        bool heartbeat; // an application-level heartbeat message, not a queued one
-        executor_type get_executor() const noexcept { return loops->exec; }
-        using allocator_type = detail::operation_allocator<void>;
-        allocator_type get_allocator() const noexcept { return {}; }
-        void operator()(error_code ec, std::size_t) const { loops->on_written(ec, heartbeat); }
-    };
-
-    // The pinger's: async_ping's completion, for ping `seq`.
-    struct ping_completion {
-        using executor_type = typename websocket_session::executor_type;
-        run_loops* loops;
-        std::uint64_t seq;
-        executor_type get_executor() const noexcept { return loops->exec; }
-        using allocator_type = detail::operation_allocator<void>;
-        allocator_type get_allocator() const noexcept { return {}; }
-        void operator()(error_code ec) const { loops->on_pinged(ec, seq); }
-    };
+    // The reader, the writer and the pinger are driven by the completions of their own
+    // operations: concrete handlers (no coroutine frame, no type erasure) that run on `exec`.
+    auto on_read_done() {
+        return detail::with_operation_cache(
+            exec, [this](error_code ec, std::size_t n) { on_read(ec, n); });
+    }
+    // `heartbeat`: the write of an application-level heartbeat message, not a queued one.
+    auto on_write_done(bool heartbeat) {
+        return detail::with_operation_cache(
+            exec, [this, heartbeat](error_code ec, std::size_t) { on_written(ec, heartbeat); });
+    }
+    auto on_ping_done(std::uint64_t seq) {
+        return detail::with_operation_cache(exec,
+                                            [this, seq](error_code ec) { on_pinged(ec, seq); });
+    }
 
     explicit run_loops(websocket_session& s)
         : self(s), ws(*s.ws_), exec(s.executor_), heartbeat_timer(exec),
@@ -376,16 +369,6 @@ struct websocket_session<NextLayer>::run_loops {
 
     // --- the loops -------------------------------------------------------------------------
 
-    // The reader is driven by the completions of its own reads, like the writer.
-    struct read_completion {
-        using executor_type = typename websocket_session::executor_type;
-        run_loops* loops;
-        executor_type get_executor() const noexcept { return loops->exec; }
-        using allocator_type = detail::operation_allocator<void>;
-        allocator_type get_allocator() const noexcept { return {}; }
-        void operator()(error_code ec, std::size_t n) const { loops->on_read(ec, n); }
-    };
-
     // Starts the next read, unless the receive buffer is full (back-pressure: stop reading
     // until the application catches up; start_receive or stop() resumes the reader).
     void pump_reader() {
@@ -406,7 +389,7 @@ struct websocket_session<NextLayer>::run_loops {
         if (assembling.size() != size)
             assembling.resize(size);
         ws.async_read_some(boost::asio::buffer(assembling.data() + assembled, size - assembled),
-                           read_completion{this});
+                           on_read_done());
     }
 
     // Through the scheduler, like wake_writer().
@@ -477,8 +460,7 @@ struct websocket_session<NextLayer>::run_loops {
             heartbeat_out.pop_front();
             ws.text(true);
             write_in_flight = true;
-            ws.async_write(boost::asio::buffer(heartbeat_writing.text),
-                           write_completion{this, true});
+            ws.async_write(boost::asio::buffer(heartbeat_writing.text), on_write_done(true));
             return;
         }
         while (!send_queue.empty() && send_queue.front().withdrawn)
@@ -502,7 +484,7 @@ struct websocket_session<NextLayer>::run_loops {
             bytes = short_payload_stage.data();
         }
         ws.async_write_some(chunk == remaining, boost::asio::buffer(bytes, chunk),
-                            write_completion{this, false});
+                            on_write_done(false));
     }
 
     void on_written(error_code ec, bool heartbeat) {
@@ -562,7 +544,7 @@ struct websocket_session<NextLayer>::run_loops {
         const std::string payload = detail::encode_ws_ping(p.seq, p.send_time_us);
         ping_in_flight = true;
         ws.async_ping(boost::beast::websocket::ping_data(payload.data(), payload.size()),
-                      ping_completion{this, p.seq});
+                      on_ping_done(p.seq));
     }
 
     void on_pinged(error_code ec, std::uint64_t seq) {
