@@ -668,26 +668,12 @@ mem_result mem_session_child(std::size_t n) {
     std::size_t ended = 0;
     for (auto& s : sessions)
         s->async_run([&](error_code) { ++ended; });
-    // Until every session has the peer's HELLO (state alive), then let everything go idle.
-    const auto deadline = steady::now() + std::chrono::seconds(10);
-    for (;;) {
-        settle(ioc, std::chrono::milliseconds(5));
-        std::size_t alive = 0;
-        for (auto& s : sessions)
-            alive += s->stats().state == heartbeat::peer_state::alive;
-        if (alive == sessions.size())
-            break;
-        if (steady::now() > deadline || ended)
-            fail("memory/session: sessions did not all become alive");
-    }
+    run_until_all_alive(ioc, sessions, ended, "memory/session"); // then everything idles
     settle(ioc, std::chrono::milliseconds(100));
     const auto s3 = snapshot_now();
-    if (std::getenv("HB_EXIT_AT_S3"))
-        std::exit(0);
+    exit_here_when_profiling();
     settle(ioc, std::chrono::milliseconds(g_mem_idle_ms));
-    for (auto& s : sessions)
-        if (s->stats().state != heartbeat::peer_state::alive)
-            fail("memory/session: a session stopped being alive while idle");
+    expect_all_alive(sessions, "memory/session");
     const auto s4 = snapshot_now();
     return per_pair(s0, s1, s2, s3, s4, n);
 }
@@ -741,6 +727,7 @@ mem_result mem_raw_child(std::size_t n) {
     settle(ioc, std::chrono::milliseconds(5));
     settle(ioc, std::chrono::milliseconds(100));
     const auto s3 = snapshot_now();
+    exit_here_when_profiling();
     settle(ioc, std::chrono::milliseconds(g_mem_idle_ms));
     const auto s4 = snapshot_now();
     return per_pair(s0, s1, s2, s3, s4, n);

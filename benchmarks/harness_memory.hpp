@@ -5,6 +5,8 @@
 // (mallinfo2) by stage, operator-new calls, and the kernel's Slab and socket slab caches.
 #include "harness.hpp"
 
+#include <heartbeat/heartbeat_monitor.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -160,6 +162,39 @@ inline void settle(boost::asio::io_context& ioc, std::chrono::milliseconds d) {
     ioc.run_for(d);
     if (ioc.stopped())
         ioc.restart();
+}
+
+// Runs `ioc` until every session of `sessions` (unique_ptrs to sessions) is alive, i.e. has the
+// peer's HELLO or handshake, for at most 10 s; `ended` counts runs that completed meanwhile.
+template <class Sessions>
+void run_until_all_alive(boost::asio::io_context& ioc, const Sessions& sessions,
+                         const std::size_t& ended, const std::string& what) {
+    const auto deadline = steady::now() + std::chrono::seconds(10);
+    for (;;) {
+        settle(ioc, std::chrono::milliseconds(5));
+        std::size_t alive = 0;
+        for (const auto& s : sessions)
+            alive += s->stats().state == heartbeat::peer_state::alive;
+        if (alive == sessions.size())
+            return;
+        if (steady::now() > deadline || ended)
+            fail(what + ": sessions did not all become alive");
+    }
+}
+
+template <class Sessions>
+void expect_all_alive(const Sessions& sessions, const std::string& what) {
+    for (const auto& s : sessions)
+        if (s->stats().state != heartbeat::peer_state::alive)
+            fail(what + ": a session stopped being alive while idle");
+}
+
+// Profiling aid, with --only: HEARTBEAT_MEM_EXIT_AT_READING=1 in the environment ends the
+// process right after the idle reading, so a heap profiler (heaptrack) reports everything
+// still held at that moment as leaked.
+inline void exit_here_when_profiling() {
+    if (std::getenv("HEARTBEAT_MEM_EXIT_AT_READING"))
+        std::exit(0);
 }
 
 // Runs `child` in a fork()ed process (same pinning, same clean heap each time).
