@@ -37,14 +37,14 @@ public:
             pop_front();
             dropped = 1;
         }
-        const compact_event c{static_cast<std::uint8_t>(e.kind), static_cast<std::uint8_t>(e.from),
-                              static_cast<std::uint8_t>(e.to), e.missed, e.value};
         if (carries_more(e.kind)) {
             if (!more_)
                 more_ = std::make_unique<ring_queue<more, 2>>();
             more_->emplace_back(more{std::move(e.dead), e.reason});
         }
-        events_.push_back(compact_event(c));
+        events_.emplace_back(compact_event{static_cast<std::uint8_t>(e.kind),
+                                           static_cast<std::uint8_t>(e.from),
+                                           static_cast<std::uint8_t>(e.to), e.missed, e.value});
         return dropped;
     }
 
