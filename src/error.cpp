@@ -40,6 +40,20 @@ const char* name_of(error e) noexcept {
         return "handshake_timeout";
     case error::message_too_large:
         return "message_too_large";
+    case error::handshake_failed:
+        return "handshake_failed";
+    case error::authentication_failed:
+        return "authentication_failed";
+    case error::not_authorized:
+        return "not_authorized";
+    case error::client_id_rejected:
+        return "client_id_rejected";
+    case error::server_unavailable:
+        return "server_unavailable";
+    case error::unexpected_reply:
+        return "unexpected_reply";
+    case error::invalid_message:
+        return "invalid_message";
     case error::all_endpoints_failed:
         return "all_endpoints_failed";
     case error::connect_timeout:
@@ -82,9 +96,23 @@ public:
         case error::incompatible_interval:
             return "heartbeat interval ranges do not overlap";
         case error::handshake_timeout:
-            return "HELLO not received in time";
+            return "protocol handshake not completed in time";
         case error::message_too_large:
             return "inbound message above the configured maximum";
+        case error::handshake_failed:
+            return "the peer refused the protocol handshake or closed during it";
+        case error::authentication_failed:
+            return "authentication failed: credentials refused";
+        case error::not_authorized:
+            return "not authorized";
+        case error::client_id_rejected:
+            return "client identifier rejected";
+        case error::server_unavailable:
+            return "server unavailable";
+        case error::unexpected_reply:
+            return "reply received with no request awaiting it";
+        case error::invalid_message:
+            return "message is not valid for the session's protocol";
         case error::all_endpoints_failed:
             return "all endpoints failed: give-up rule reached";
         case error::connect_timeout:
@@ -110,6 +138,9 @@ bool is_fatal(const boost::system::error_code& ec) noexcept {
         case error::session_closed:
         case error::unsupported_version:
         case error::incompatible_interval:
+        case error::authentication_failed:
+        case error::not_authorized:
+        case error::client_id_rejected:
         case error::all_endpoints_failed:
             return true;
         default:

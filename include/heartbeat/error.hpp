@@ -24,6 +24,14 @@ enum class error {
     incompatible_interval = 27, // the two sides' interval ranges do not overlap
     handshake_timeout = 28,     // HELLO did not arrive in time
     message_too_large = 29,     // reassembled DATA message above the configured maximum
+    // Protocol profiles (RESP, MQTT, line, user-defined).
+    handshake_failed = 30,      // the peer refused the handshake, or closed during it
+    authentication_failed = 31, // credentials refused (Redis WRONGPASS/NOAUTH, MQTT CONNACK)
+    not_authorized = 32,        // MQTT CONNACK: not authorized
+    client_id_rejected = 33,    // MQTT CONNACK: client identifier rejected
+    server_unavailable = 34,    // MQTT CONNACK: server unavailable / busy
+    unexpected_reply = 35,      // a reply with no request of ours awaiting it (FIFO profiles)
+    invalid_message = 36,       // async_send: the payload is not one message of the profile
     // Client supervisor.
     all_endpoints_failed = 40, // give-up rule fired
     connect_timeout = 41,      // one connect attempt took too long
@@ -37,10 +45,11 @@ inline boost::system::error_code make_error_code(error e) noexcept {
 }
 
 // A fatal error will not get better by reconnecting: misconfiguration, protocol version
-// mismatch, cancellation, a local close. The client supervisor retries every other ending; it
-// gives up (gave_up event, async_run completes with the reason) at once on invalid_config, and
-// on unsupported_version / incompatible_interval once that many attempts in a row, one per
-// configured endpoint, ended so (another endpoint may speak our version).
+// mismatch, refused credentials, cancellation, a local close. The client supervisor retries every
+// other ending; it gives up (gave_up event, async_run completes with the reason) at once on
+// invalid_config, and on unsupported_version / incompatible_interval / authentication_failed /
+// not_authorized / client_id_rejected once that many attempts in a row, one per configured
+// endpoint, ended so (another endpoint may speak our version or know our credentials).
 bool is_fatal(const boost::system::error_code& ec) noexcept;
 
 // Short stable token for an error ("peer_dead", "frame_too_large", "eof", ...), used in JSON
