@@ -35,7 +35,7 @@
 //        Profiling aids: --only=CONTENDER runs one contender alone (no ratios; memory: in
 //        process, no fork), --echo-trips=N times a fixed number of round trips.
 //        The defaults finish in about 40 s on a 2-core VM.
-#include <heartbeat/detail/session_impl.hpp> // only for sizeof(tcp_session::run_loops)
+#include <heartbeat/session/session_core.hpp> // only for sizeof(the session core)
 #include <heartbeat/heartbeat_monitor.hpp>
 #include <heartbeat/rtt_estimator.hpp>
 #include <heartbeat/session.hpp>
@@ -78,15 +78,12 @@
 #include "harness.hpp"
 #include "harness_memory.hpp"
 
-// ---- sizeof the session's private run-loop state (explicit instantiation ignores access) ----
+// ---- sizeof the session's run state: the session core, its link and profile ----
 
 namespace probe {
-std::size_t run_loops_size();
-template <class T>
-struct size_thief {
-    friend std::size_t run_loops_size() { return sizeof(T); }
-};
-template struct size_thief<heartbeat::tcp_session::run_loops>;
+inline std::size_t run_loops_size() {
+    return sizeof(heartbeat::detail::session_core<heartbeat::tcp_session::link_type>);
+}
 } // namespace probe
 
 namespace {
@@ -738,7 +735,7 @@ void run_memory(const options& o) {
                 "interval %d ms ==\n",
                 o.pairs, o.mem_interval_ms);
     std::printf(
-        "  sizeof: tcp_session %zu, run_loops %zu (heap, one per session), "
+        "  sizeof: tcp_session %zu, session_core %zu (heap, one per session), "
         "heartbeat_monitor %zu, rtt_estimator %zu, session_shared_stats %zu, "
         "session_config %zu, session_event %zu, tcp::socket %zu, steady_timer %zu, raw_end %zu\n",
         sizeof(heartbeat::tcp_session), probe::run_loops_size(),

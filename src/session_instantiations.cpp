@@ -1,8 +1,11 @@
-// The stock sessions are compiled once here so users of them never instantiate the run loop.
-#include <heartbeat/detail/session_impl.hpp>
+// The stock native sessions are compiled once here so users of them never instantiate the run
+// loop.
+#include <heartbeat/session.hpp>
+#include <heartbeat/session/stream_session_impl.hpp>
 
 namespace heartbeat {
-template class basic_session<boost::asio::ip::tcp::socket>;
-template class basic_session<boost::asio::local::stream_protocol::socket>;
-template class basic_session<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>;
+template class session<stream_link<native_profile, boost::asio::ip::tcp::socket>>;
+template class session<stream_link<native_profile, boost::asio::local::stream_protocol::socket>>;
+template class session<
+    stream_link<native_profile, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>>;
 } // namespace heartbeat

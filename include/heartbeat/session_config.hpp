@@ -1,7 +1,10 @@
 #pragma once
-// Per-connection configuration of a session. Plain aggregate; `validate` names the bad field and
-// async_run completes with error::invalid_config when it finds one.
+// Per-connection configuration of a native session (basic_session: the native heartbeat
+// protocol over TCP, TLS, Unix sockets or your own stream). Plain aggregate; `validate` names the
+// bad field and async_run completes with error::invalid_config when it finds one. The fields
+// every protocol shares (heartbeat, limits, timeouts) are session_options'.
 #include <heartbeat/config.hpp>
+#include <heartbeat/session/byte_stream_profile.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -11,20 +14,13 @@ namespace heartbeat {
 
 class resume_store;
 
-struct session_config {
-    monitor_config heartbeat{};
-
+struct session_config : session_options {
     // Largest DATA chunk payload accepted from the peer; checked on the 6 header bytes before
     // anything is buffered.
     std::size_t max_frame_payload = 1u << 20;
     // Outgoing messages are cut into DATA chunks of at most this size, so a heartbeat waits for
     // at most one chunk behind a large message.
     std::size_t chunk_size = 64u * 1024;
-    // Largest reassembled inbound message.
-    std::size_t max_message_size = 256u << 20;
-    // Bytes of received messages waiting for async_receive before the reader pauses; a paused
-    // reader also stops seeing pongs, so keep it large enough for your slowest consumer.
-    std::size_t receive_buffer_limit = 64u << 20;
 
     // Server-side ping policing: the minimum interval we accept between the peer's pings
     // (advertised in HELLO). 0 disables policing. A ping arriving sooner than 80% of it is a
@@ -34,15 +30,6 @@ struct session_config {
     unsigned max_ping_strikes = 2;
     // The longest interval we accept the peer to use (advertised in HELLO); 0 = no limit.
     duration max_peer_ping_interval = duration::zero();
-
-    duration handshake_timeout = seconds(10);
-    // Bound on writing the final CLOSE frame when a session ends.
-    duration close_timeout = seconds(2);
-
-    // Second line of defence on TCP: SO_KEEPALIVE with TCP_KEEPIDLE = budget, TCP_KEEPINTVL =
-    // pong_timeout, TCP_KEEPCNT = max_missed (whole seconds, at least 1), and
-    // TCP_USER_TIMEOUT = 2 x budget.
-    bool tcp_keepalive = true;
 
     // Resume identity (used by the client supervisor): 0 = not resumable.
     std::uint64_t session_id = 0;
@@ -57,10 +44,6 @@ struct session_config {
     // A cumulative ACK rides on the next write, or goes alone after this delay (the client
     // supervisor frees its resend buffer on ACKs).
     duration ack_delay = milliseconds(5);
-
-    // Awaitable events kept for async_wait_event; the oldest is dropped (and counted) beyond.
-    // An RTT sample not taken yet is replaced by the next one (also counted as dropped).
-    std::size_t event_queue_capacity = 16;
 };
 
 std::optional<config_error> validate(const session_config& c);

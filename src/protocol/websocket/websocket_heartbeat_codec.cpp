@@ -1,6 +1,8 @@
 // The parts of the WebSocket session that are not templates: config validation and the wire
 // formats of the heartbeats.
-#include <heartbeat/websocket_session.hpp>
+#include <heartbeat/error.hpp>
+#include <heartbeat/protocol/websocket/websocket_config.hpp>
+#include <heartbeat/protocol/websocket/websocket_heartbeat_codec.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>

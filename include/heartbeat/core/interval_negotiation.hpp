@@ -1,0 +1,31 @@
+#pragma once
+// The heartbeat interval two native peers agree on (HELLO): each side advertises the range of
+// intervals it accepts from the other (min: ping policing; max: how long it tolerates silence,
+// 0 = no limit). We keep our own interval when the peer accepts it, slow down to the peer's
+// floor, speed up to its ceiling, and never go below its floor. Sans-io.
+#include <heartbeat/clock.hpp>
+#include <heartbeat/error.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <algorithm>
+
+namespace heartbeat {
+
+struct negotiated_interval {
+    duration interval{};
+    boost::system::error_code ec; // incompatible_interval when the peer's range is empty
+};
+
+// peer_max zero: the peer sets no ceiling.
+inline negotiated_interval negotiate_interval(duration ours, duration peer_min,
+                                              duration peer_max) noexcept {
+    if (peer_max != duration::zero() && peer_min > peer_max)
+        return {ours, error::incompatible_interval};
+    duration interval = std::max(ours, peer_min);
+    if (peer_max != duration::zero() && interval > peer_max)
+        interval = std::max(peer_max, peer_min); // faster than we wanted, not below its floor
+    return {interval, {}};
+}
+
+} // namespace heartbeat

@@ -1,0 +1,301 @@
+#pragma once
+// The native heartbeat protocol as a byte-stream profile (frame layout in frame_codec.hpp).
+// HELLO both ways negotiates the interval and resumes a logical session; PING/PONG carry a
+// sequence number and the sender's send time (matched by id); DATA frames are chunks of a
+// message, so a ping slips in between the chunks of a large one; ACK acknowledges delivered
+// messages cumulatively (the supervisor frees its resend buffer); SLOW_DOWN polices peers that
+// ping too often; CLOSE says why a session ends. The policies (ping_policer, ack_schedule,
+// negotiate_interval, close_code_for) are sans-io, in core/.
+#include <heartbeat/core/ack_schedule.hpp>
+#include <heartbeat/core/close_code.hpp>
+#include <heartbeat/core/interval_negotiation.hpp>
+#include <heartbeat/core/ping_policer.hpp>
+#include <heartbeat/detail/single_writer_counter.hpp>
+#include <heartbeat/frame_codec.hpp>
+#include <heartbeat/resume_store.hpp>
+#include <heartbeat/session/byte_stream_profile.hpp>
+#include <heartbeat/session_config.hpp>
+#include <heartbeat/session_events.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+
+namespace heartbeat {
+
+class native_profile {
+public:
+    using config_type = session_config;
+    using message_type = received_message;
+    using send_options = no_send_options;
+    using outgoing_tag = no_outgoing_tag;
+    static constexpr ping_matching matching = ping_matching::by_id;
+    static constexpr bool receive_payload_only = true;
+    static constexpr bool pings_between_chunks = true;
+    static constexpr std::size_t max_prefix = frame_header_size;
+
+    static std::optional<config_error> validate(const session_config& c) {
+        return heartbeat::validate(c);
+    }
+
+    explicit native_profile(const session_config& c)
+        : config_(c), ack_(c.ack_delay), policer_(c.min_peer_ping_interval, c.max_ping_strikes) {}
+
+    std::size_t max_frame_size() const noexcept {
+        return frame_header_size + config_.max_frame_payload;
+    }
+    std::size_t chunk_size() const noexcept { return config_.chunk_size; }
+
+    template <class Ctx>
+    void start(Ctx& ctx) {
+        encode_append(hello_frame{protocol_version, to_ms32(config_.min_peer_ping_interval),
+                                  to_ms32(config_.max_peer_ping_interval), config_.session_id, 0,
+                                  config_.first_seq},
+                      ctx.control());
+    }
+
+    void encode_ping(std::vector<std::uint8_t>& out, std::uint64_t seq, time_point now) {
+        encode_append(ping_frame{seq, to_wire_micros(now)}, out);
+    }
+
+    boost::system::error_code admit(std::string&, const no_send_options&,
+                                    no_outgoing_tag&) const noexcept {
+        return {};
+    }
+
+    std::size_t prefix(std::uint8_t* out, std::size_t chunk, bool fin) const noexcept {
+        encode_header(frame_type::data, fin ? flag_fin : std::uint8_t{0},
+                      static_cast<std::uint32_t>(chunk), out);
+        return frame_header_size;
+    }
+    std::span<const std::uint8_t> suffix(bool) const noexcept { return {}; }
+    std::uint32_t replies_expected(const no_outgoing_tag&) const noexcept { return 0; }
+
+    void goodbye(std::vector<std::uint8_t>& out, boost::system::error_code reason) {
+        encode_append(close_frame{close_code_for(reason), error_name(reason)}, out);
+    }
+
+    // One frame from the start of `unparsed`. DATA, the hot path, is decoded inline.
+    template <class Ctx>
+    frame_status parse(Ctx& ctx, std::span<const std::uint8_t> unparsed) {
+        if (hello_received_) {
+            if (const auto d = peek_data_frame(unparsed, config_.max_frame_payload)) {
+                detail::counter_add(ctx.stats().frames_received, 1);
+                ctx.traffic();
+                if (auto err = on_data(ctx, d->payload, d->fin))
+                    return frame_status::failed(err);
+                return frame_status::complete(d->consumed);
+            }
+        }
+        const auto r = parse_frame(unparsed, config_.max_frame_payload);
+        if (r.st == parse_result::status::error)
+            return frame_status::failed(r.ec);
+        if (r.st == parse_result::status::need_more)
+            return frame_status::need_more(r.need);
+        if (auto err = on_frame(ctx, r.value))
+            return frame_status::failed(err);
+        return frame_status::complete(r.consumed);
+    }
+
+    // A queued message is delivered (claimed in the resume store, covered by our ACKs) only as
+    // the application takes it: a session whose application stops taking messages -- a frozen
+    // or dying process -- must not acknowledge them, or the sender would drop from its resend
+    // buffer what no application got. False: another connection of this logical session
+    // (servers sharing a resume store, or a stale connection thawed after a freeze) already
+    // handed it to its application.
+    template <class Ctx>
+    bool accept_taken(Ctx& ctx, received_message& m) {
+        if (resume_counter_) {
+            std::uint64_t seen = resume_counter_->load(std::memory_order_relaxed);
+            while (seen < m.seq &&
+                   !resume_counter_->compare_exchange_weak(seen, m.seq, std::memory_order_relaxed))
+                ;
+            if (seen >= m.seq)
+                return false;
+        }
+        delivered_ = m.seq;
+        ctx.stats().delivered_seq.store(m.seq, std::memory_order_relaxed);
+        return true;
+    }
+
+    // Acknowledge in bulk (ack_schedule): at once for a full batch; otherwise the writer
+    // piggybacks it on the next write (before_write), or sends it alone once due.
+    template <class Ctx>
+    void on_taken(Ctx& ctx, time_point now) {
+        if (!hello_received_ || ctx.ended())
+            return;
+        switch (ack_.on_delivered(delivered_, now)) {
+        case ack_schedule::action::send_now:
+            encode_append(ack_frame{*ack_.take()}, ctx.control());
+            ctx.wake_writer();
+            break;
+        case ack_schedule::action::send_at:
+            ctx.wake_writer(); // an idle writer asks on_writer_idle, which arms the wake-up
+            break;
+        case ack_schedule::action::none:
+            break;
+        }
+    }
+
+    template <class Ctx>
+    void before_write(Ctx& ctx) {
+        if (const auto value = ack_.take())
+            encode_append(ack_frame{*value}, ctx.control());
+    }
+
+    template <class Ctx>
+    bool on_writer_idle(Ctx& ctx) {
+        if (!ack_.pending())
+            return false;
+        if (ack_.due_by(clock::now())) {
+            encode_append(ack_frame{*ack_.take()}, ctx.control()); // nothing came to ride on
+            return true;
+        }
+        ctx.wake_at(ack_.due());
+        return false;
+    }
+
+private:
+    static std::uint32_t to_ms32(duration d) noexcept {
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+        return static_cast<std::uint32_t>(std::clamp<long long>(ms, 0, 0xFFFFFFFFLL));
+    }
+
+    template <class Ctx>
+    boost::system::error_code on_frame(Ctx& ctx, const frame& f) {
+        detail::counter_add(ctx.stats().frames_received, 1);
+        if (!hello_received_ && !std::holds_alternative<hello_frame>(f))
+            return error::data_before_hello;
+        switch (type_of(f)) {
+        case frame_type::hello:
+            return on_hello(ctx, std::get<hello_frame>(f));
+        case frame_type::data: {
+            ctx.traffic();
+            const auto& d = std::get<data_frame>(f);
+            return on_data(ctx, d.payload, d.fin);
+        }
+        case frame_type::ping:
+            ctx.traffic();
+            return on_ping(ctx, std::get<ping_frame>(f));
+        case frame_type::pong:
+            return ctx.pong(std::get<pong_frame>(f).seq);
+        case frame_type::ack:
+            ctx.traffic();
+            on_ack(ctx, std::get<ack_frame>(f).delivered);
+            return {};
+        case frame_type::slow_down: {
+            ctx.traffic();
+            detail::counter_add(ctx.stats().slow_downs_received, 1);
+            const duration min =
+                std::chrono::milliseconds(std::get<slow_down_frame>(f).min_interval_ms);
+            if (min > ctx.interval())
+                ctx.set_interval(min);
+            return {};
+        }
+        case frame_type::close:
+            return error::peer_closed;
+        }
+        return error::unknown_frame_type;
+    }
+
+    template <class Ctx>
+    boost::system::error_code on_hello(Ctx& ctx, const hello_frame& h) {
+        if (hello_received_)
+            return error::malformed_frame;
+        if (h.version != protocol_version)
+            return error::unsupported_version;
+        if (h.first_seq == 0)
+            return error::malformed_frame;
+        hello_received_ = true;
+        next_in_seq_ = h.first_seq;
+        delivered_ = h.first_seq - 1;
+        if (config_.resume && h.session_id != 0) {
+            resume_counter_ = config_.resume->attach(h.session_id);
+            delivered_ = std::max(delivered_, resume_counter_->load(std::memory_order_relaxed));
+            // Tell the resuming peer at once what it need not wait for.
+            ack_.reset(delivered_);
+            encode_append(ack_frame{delivered_}, ctx.control());
+            ctx.wake_writer();
+        } else {
+            ack_.reset(delivered_);
+        }
+        ctx.stats().delivered_seq.store(delivered_, std::memory_order_relaxed);
+        const auto negotiated =
+            negotiate_interval(config_.heartbeat.interval, milliseconds(h.min_interval_ms),
+                               milliseconds(h.max_interval_ms));
+        if (negotiated.ec)
+            return negotiated.ec;
+        return ctx.handshake_done(negotiated.interval);
+    }
+
+    template <class Ctx>
+    boost::system::error_code on_ping(Ctx& ctx, const ping_frame& p) {
+        encode_append(pong_frame{p.seq, p.send_time_us}, ctx.control());
+        ctx.wake_writer();
+        detail::counter_add(ctx.stats().pings_answered, 1);
+        const auto ruling = policer_.on_peer_ping(ctx.now());
+        if (ruling == ping_policer::ruling::accept)
+            return {};
+        detail::counter_add(ctx.stats().ping_strikes, 1);
+        if (ruling == ping_policer::ruling::too_many_pings)
+            return error::too_many_pings;
+        encode_append(slow_down_frame{to_ms32(policer_.min_interval())}, ctx.control());
+        ctx.wake_writer();
+        detail::counter_add(ctx.stats().slow_downs_sent, 1);
+        return {};
+    }
+
+    template <class Ctx>
+    void on_ack(Ctx& ctx, std::uint64_t delivered_by_peer) {
+        if (delivered_by_peer <= peer_acked_)
+            return;
+        peer_acked_ = delivered_by_peer;
+        ctx.stats().peer_acked.store(peer_acked_, std::memory_order_relaxed);
+        if (ctx.callbacks().on_ack)
+            ctx.callbacks().on_ack(peer_acked_);
+    }
+
+    template <class Ctx>
+    boost::system::error_code on_data(Ctx& ctx, std::span<const std::uint8_t> payload, bool fin) {
+        if (assembling_.size() + payload.size() > config_.max_message_size)
+            return error::message_too_large;
+        if (fin && assembling_.empty()) {
+            deliver(ctx, ctx.make_payload(payload));
+        } else {
+            assembling_.append(reinterpret_cast<const char*>(payload.data()), payload.size());
+            if (fin) {
+                deliver(ctx, std::move(assembling_));
+                assembling_ = std::string();
+            }
+        }
+        return {};
+    }
+
+    // A complete inbound message, queued for the application (see accept_taken).
+    template <class Ctx>
+    void deliver(Ctx& ctx, std::string payload) {
+        const std::uint64_t seq = next_in_seq_++;
+        if (seq <= delivered_) {
+            // Re-sent after a reconnect, and delivered before it (by this logical session).
+            detail::counter_add(ctx.stats().duplicates_dropped, 1);
+            return;
+        }
+        ctx.deliver(received_message{seq, std::move(payload)});
+    }
+
+    const session_config& config_;
+    bool hello_received_ = false;
+    std::string assembling_;
+    std::uint64_t next_in_seq_ = 1; // sequence number of the next complete inbound message
+    std::uint64_t delivered_ = 0;   // highest sequence number the application took
+    std::uint64_t peer_acked_ = 0;  // highest sequence number of ours the peer delivered
+    std::shared_ptr<resume_store::counter> resume_counter_; // server side, resumable sessions
+    ack_schedule ack_;
+    ping_policer policer_;
+};
+
+static_assert(byte_stream_profile<native_profile>);
+
+} // namespace heartbeat
