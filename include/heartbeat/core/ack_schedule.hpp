@@ -30,9 +30,12 @@ public:
         due_for_ = ~std::uint64_t{0};
     }
 
-    // The application has taken every message up to `delivered`.
-    action on_delivered(std::uint64_t delivered, time_point now) noexcept {
-        delivered_ = delivered;
+    // The application has taken every message up to `delivered`: a write that goes out from
+    // now on may carry it (take()), even before schedule() decides about a lone ACK.
+    void delivered(std::uint64_t delivered) noexcept { delivered_ = delivered; }
+
+    // After the application took messages: whether an ACK must go now, later, or not at all.
+    action schedule(time_point now) noexcept {
         if (delivered_ - sent_ >= batch)
             return action::send_now;
         if (delivered_ != sent_ && due_for_ != sent_) {
@@ -41,6 +44,11 @@ public:
             return action::send_at;
         }
         return action::none;
+    }
+
+    action on_delivered(std::uint64_t delivered_up_to, time_point now) noexcept {
+        delivered(delivered_up_to);
+        return schedule(now);
     }
 
     bool pending() const noexcept { return delivered_ != sent_; }

@@ -293,6 +293,28 @@ struct session_core {
         stats().queued_receive_bytes.store(inbox_bytes, std::memory_order_relaxed);
     }
 
+    // As deliver() then hand_over_received(), without the trip through the inbox when a receive
+    // is waiting and nothing is queued before this message.
+    void deliver_and_hand_over(message_type&& m) {
+        if (!pending_receive || !inbox.empty()) {
+            deliver(std::move(m));
+            hand_over_received();
+            return;
+        }
+        if (!link.accept_taken(m)) {
+            detail::counter_add(stats().duplicates_dropped, 1);
+            recycle(std::move(m.payload));
+            return;
+        }
+        detail::counter_add(stats().messages_received, 1);
+        auto h = std::move(*pending_receive);
+        pending_receive.reset();
+        if (pending_receive_direct)
+            detail::invoke_now(std::move(h), exec, error_code{}, std::move(m));
+        else
+            detail::complete_now(std::move(h), error_code{}, std::move(m));
+    }
+
     bool inbox_full() const noexcept { return inbox_bytes > config().receive_buffer_limit; }
 
     // Takes the oldest queued message for the application. The link may drop it first (a

@@ -77,6 +77,15 @@ TEST(AckSchedule, BatchOfSixtyFourGoesAtOnce) {
     EXPECT_EQ(a.sent(), 64u);
 }
 
+TEST(AckSchedule, AWriteCarriesTheValueBeforeScheduleRuns) {
+    ack_schedule a(5ms);
+    a.reset(0);
+    a.delivered(1); // the application took message 1 and replied at once
+    EXPECT_EQ(a.take(), std::optional<std::uint64_t>(1));
+    EXPECT_EQ(a.schedule(t0), ack_schedule::action::none); // nothing left to acknowledge
+    EXPECT_FALSE(a.pending());
+}
+
 TEST(AckSchedule, ResetMarksEverythingKnown) {
     ack_schedule a(5ms);
     a.reset(0);

@@ -115,7 +115,7 @@ public:
             if (seen >= m.seq)
                 return false;
         }
-        delivered_ = m.seq;
+        ack_.delivered(m.seq); // the application's reply, written at once, may carry the ACK
         ctx.stats().delivered_seq.store(m.seq, std::memory_order_relaxed);
         return true;
     }
@@ -126,7 +126,7 @@ public:
     void on_taken(Ctx& ctx, time_point now) {
         if (!hello_received_ || ctx.ended())
             return;
-        switch (ack_.on_delivered(delivered_, now)) {
+        switch (ack_.schedule(now)) {
         case ack_schedule::action::send_now:
             encode_append(ack_frame{*ack_.take()}, ctx.control());
             ctx.wake_writer();
@@ -210,18 +210,18 @@ private:
             return error::malformed_frame;
         hello_received_ = true;
         next_in_seq_ = h.first_seq;
-        delivered_ = h.first_seq - 1;
+        std::uint64_t delivered = h.first_seq - 1;
         if (config_.resume && h.session_id != 0) {
             resume_counter_ = config_.resume->attach(h.session_id);
-            delivered_ = std::max(delivered_, resume_counter_->load(std::memory_order_relaxed));
+            delivered = std::max(delivered, resume_counter_->load(std::memory_order_relaxed));
             // Tell the resuming peer at once what it need not wait for.
-            ack_.reset(delivered_);
-            encode_append(ack_frame{delivered_}, ctx.control());
+            ack_.reset(delivered);
+            encode_append(ack_frame{delivered}, ctx.control());
             ctx.wake_writer();
         } else {
-            ack_.reset(delivered_);
+            ack_.reset(delivered);
         }
-        ctx.stats().delivered_seq.store(delivered_, std::memory_order_relaxed);
+        ctx.stats().delivered_seq.store(delivered, std::memory_order_relaxed);
         const auto negotiated =
             negotiate_interval(config_.heartbeat.interval, milliseconds(h.min_interval_ms),
                                milliseconds(h.max_interval_ms));
@@ -277,7 +277,7 @@ private:
     template <class Ctx>
     void deliver(Ctx& ctx, std::string payload) {
         const std::uint64_t seq = next_in_seq_++;
-        if (seq <= delivered_) {
+        if (seq <= ack_.delivered()) {
             // Re-sent after a reconnect, and delivered before it (by this logical session).
             detail::counter_add(ctx.stats().duplicates_dropped, 1);
             return;
@@ -289,10 +289,9 @@ private:
     bool hello_received_ = false;
     std::string assembling_;
     std::uint64_t next_in_seq_ = 1; // sequence number of the next complete inbound message
-    std::uint64_t delivered_ = 0;   // highest sequence number the application took
     std::uint64_t peer_acked_ = 0;  // highest sequence number of ours the peer delivered
     std::shared_ptr<resume_store::counter> resume_counter_; // server side, resumable sessions
-    ack_schedule ack_;
+    ack_schedule ack_; // also knows the highest sequence number the application took
     ping_policer policer_;
 };
 

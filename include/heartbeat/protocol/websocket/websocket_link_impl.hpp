@@ -171,7 +171,6 @@ void websocket_link<NextLayer>::on_read(error_code ec, std::size_t n) {
         // leaves its buffer for the next one.
         on_message(std::move(assembling_), ws().got_text(), now);
         assembling_.clear();
-        core_.hand_over_received();
     }
     pump_reader();
 }
@@ -251,7 +250,7 @@ void websocket_link<NextLayer>::on_message(std::string&& payload, bool text, tim
                         text ? websocket_message_kind::text : websocket_message_kind::binary,
                         next_in_seq_++};
     stats().delivered_seq.store(m.seq, std::memory_order_relaxed);
-    core_.deliver(std::move(m));
+    core_.deliver_and_hand_over(std::move(m));
 }
 
 // --- writer and pinger -----------------------------------------------------------------------
