@@ -71,6 +71,8 @@ struct session_core {
     bool closing = false;        // close() called: flush, then end with session_closed
     bool heartbeat_over = false; // the run is over, or the heartbeat ended it: no re-arming
     bool loops_aborting = false; // the heartbeat ended the session: reader and writer stop now
+    bool pending_receive_direct = false; // the pending receive's handler runs on our executor
+    bool ended_event_taken = false;
     time_point handshake_deadline = time_point::max();
     time_point armed_deadline = time_point::max();
     error_code stop_reason; // first reason to stop, set by whoever sees it first
@@ -87,10 +89,8 @@ struct session_core {
     detail::ring_queue<message_type> inbox;
     std::size_t inbox_bytes = 0;
     std::optional<receive_box> pending_receive;
-    bool pending_receive_direct = false;
     std::optional<event_handler> pending_event;
     detail::event_queue events;
-    bool ended_event_taken = false;
     std::optional<run_handler> run_completion;
 
     Link link; // last: it may look at everything above while it is built

@@ -132,15 +132,9 @@ private:
     core_type& core_;
     Profile profile_;
     time_point now_{};
-    bool saw_inbound_ = false;
 
-    // The writer: idle with nothing to write, or one async_write in flight, or done.
-    bool writer_idle_ = false;
-    bool writer_done_ = false;
     error_code writer_result_;
-    bool farewell_waits_for_writer_ = false; // the reader has ended: writer_finish() goes on
-    bool stream_dirty_ = false; // a write was cut short: no further frame may follow it
-    std::size_t in_write_ = 0;  // send queue entries [0, in_write_) are in the write in flight
+    std::size_t in_write_ = 0; // send queue entries [0, in_write_) are in the write in flight
     std::vector<boost::asio::const_buffer> write_buffers_;
     static constexpr std::size_t max_batch_frames = 16;
     static constexpr std::size_t coalesce_limit = 1024;
@@ -159,8 +153,8 @@ private:
         std::vector<std::uint8_t> coalesced; // a small batch, copied into one buffer
     };
     std::unique_ptr<message_staging> staging_;
-    std::size_t batch_entries_ = 0; // send queue entries in the write in flight
-    std::size_t data_frames_ = 0;
+    std::uint32_t batch_entries_ = 0; // send queue entries in the write in flight
+    std::uint32_t data_frames_ = 0;
     time_point write_started_{};
     std::vector<std::uint8_t> control_out_;     // control bytes waiting to be written
     std::vector<std::uint8_t> control_writing_; // the control bytes being written
@@ -177,16 +171,23 @@ private:
     // Wakes the idle writer for something due later (an ACK, a keep-alive). Created on first
     // use: most sessions mostly idle and never need it.
     std::unique_ptr<timer_type> wake_timer_;
-    bool wake_armed_ = false;
     time_point wake_due_{};
 
-    // The reader: one read outstanding, or paused while the inbox is over its limit, or done.
     std::vector<std::uint8_t> read_buffer_;
     std::size_t read_begin_ = 0, read_end_ = 0;
+    error_code reader_result_;
+
+    // The writer: idle with nothing to write, or one async_write in flight, or done. The
+    // reader: one read outstanding, or paused while the inbox is over its limit, or done.
+    bool saw_inbound_ = false; // the read being parsed brought proof of life
+    bool writer_idle_ = false;
+    bool writer_done_ = false;
+    bool farewell_waits_for_writer_ = false; // the reader has ended: writer_finish() goes on
+    bool stream_dirty_ = false; // a write was cut short: no further frame may follow it
+    bool wake_armed_ = false;
     bool reader_paused_ = false;
     bool reader_resume_posted_ = false;
     bool reader_done_ = false;
-    error_code reader_result_;
 };
 
 } // namespace heartbeat

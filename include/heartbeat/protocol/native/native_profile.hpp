@@ -286,12 +286,12 @@ private:
     }
 
     const session_config& config_;
-    bool hello_received_ = false;
     std::string assembling_;
     std::uint64_t next_in_seq_ = 1; // sequence number of the next complete inbound message
     std::uint64_t peer_acked_ = 0;  // highest sequence number of ours the peer delivered
     std::shared_ptr<resume_store::counter> resume_counter_; // server side, resumable sessions
     ack_schedule ack_; // also knows the highest sequence number the application took
+    bool hello_received_ = false;
     ping_policer policer_;
 };
 
