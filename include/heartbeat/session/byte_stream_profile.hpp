@@ -39,6 +39,7 @@
 // examples/ for a complete user-defined profile.
 #include <heartbeat/clock.hpp>
 #include <heartbeat/config.hpp>
+#include <heartbeat/error.hpp>
 
 #include <boost/system/error_code.hpp>
 

@@ -94,6 +94,11 @@ public:
     error_code handshake_done(duration interval);
     void set_interval(duration interval);
     void wake_at(time_point t);
+    // A ping the monitor does not watch (in_order profiles), written with what the writer is
+    // about to write: for protocols whose peer must hear from us regularly (MQTT keep-alive).
+    void queue_keepalive_ping();
+    // in_order profiles: a reply is awaited (a ping's or a request's).
+    bool awaiting_reply() const noexcept;
     detail::session_shared_stats& stats() noexcept;
     const session_callbacks& callbacks() const noexcept;
     const config_type& config() const noexcept;

@@ -84,8 +84,24 @@ auto stream_link<Profile, Stream>::reply(message_type&& m) -> error_code {
     }
     if (--front == 0)
         awaiting_.pop_front();
+    saw_inbound_ = true; // the answer to a request of the application's: traffic
     core_.deliver(std::move(m));
     return {};
+}
+
+template <byte_stream_profile Profile, class Stream>
+void stream_link<Profile, Stream>::queue_keepalive_ping() {
+    static_assert(Profile::matching == ping_matching::in_order, "replies are told apart by order");
+    pings_queued_.push_back(0);
+    profile_.encode_ping(control_out_, 0, clock::now());
+}
+
+template <byte_stream_profile Profile, class Stream>
+bool stream_link<Profile, Stream>::awaiting_reply() const noexcept {
+    if constexpr (Profile::matching == ping_matching::in_order)
+        return !awaiting_.empty();
+    else
+        return false;
 }
 
 template <byte_stream_profile Profile, class Stream>
