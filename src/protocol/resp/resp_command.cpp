@@ -155,7 +155,13 @@ std::optional<command_info> inspect_command(std::string_view bytes, boost::syste
 }
 
 std::size_t expected_replies(const command_info& c, bool resp3) {
-    return resp3 && is_subscription_command(c) ? 0 : 1;
+    if (!resp3 || !is_subscription_command(c)) {
+        return 1;
+    }
+    // SUBSCRIBE without a channel is refused with an ordinary, in-order error reply. The
+    // unsubscribe commands accept no channel (meaning all of them) and still answer by push.
+    const bool needs_channel = is_one_of(c.name, {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"});
+    return needs_channel && c.arguments < 2 ? 1 : 0;
 }
 
 bool supported_in_resp2(const command_info& c) {

@@ -97,7 +97,10 @@ std::optional<command_info> inspect_command(std::string_view bytes, boost::syste
 
 // How many replies, matched in order, the server sends for this command: 1, except the RESP3
 // (un)subscribe family (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE,
-// SUNSUBSCRIBE), whose confirmations, one per channel, arrive as out-of-band push messages.
+// SUNSUBSCRIBE), whose confirmations, one per channel, arrive as out-of-band push messages: 0.
+// A SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE without a channel gets 1: Redis refuses it with an
+// ordinary error reply. Other refusals of the family (ACL NOPERM, cluster CROSSSLOT, inside
+// MULTI) are ordinary error replies too, which no inspection of the request can predict.
 std::size_t expected_replies(const command_info& c, bool resp3);
 
 // Whether an ordered (FIFO) session can carry the command.

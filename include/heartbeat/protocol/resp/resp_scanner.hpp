@@ -18,11 +18,11 @@
 //
 // Strictness: every line ends with CRLF (a bare CR or LF is malformed); a bulk payload is
 // followed by CRLF; lengths and counts are unsigned decimals (no sign; -1 only where allowed);
-// integers are signed 64-bit decimals; booleans are t or f; doubles are
+// integers are [+-]digits within the signed 64-bit range; booleans are t or f; doubles are
 // [+-]digits[.digits][(e|E)[+-]digits], inf, -inf or nan; big numbers are [+-]digits; null `_`
 // has an empty line; a verbatim string's payload starts with a 3-byte format and ':'. Length,
 // count, integer, boolean and null lines longer than 32 bytes are malformed (a legitimate one is
-// at most 21).
+// at most 20).
 #include <heartbeat/error.hpp>
 
 #include <boost/system/error_code.hpp>

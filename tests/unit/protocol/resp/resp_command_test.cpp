@@ -158,6 +158,13 @@ TEST(RespCommand, ExpectedRepliesAndSupport) {
         EXPECT_TRUE(supported_in_resp2(c)) << name;
         EXPECT_TRUE(supported_in_resp3(c)) << name;
     }
+    // Without a channel, SUBSCRIBE gets an ordinary error reply; UNSUBSCRIBE means "all".
+    for (const char* name : {"SUBSCRIBE", "psubscribe", "SSUBSCRIBE"}) {
+        EXPECT_EQ(expected_replies(inspect(command(name)).value(), true), 1u) << name;
+    }
+    for (const char* name : {"UNSUBSCRIBE", "punsubscribe", "SUNSUBSCRIBE"}) {
+        EXPECT_EQ(expected_replies(inspect(command(name)).value(), true), 0u) << name;
+    }
     const command_info monitor = info_of("monitor");
     EXPECT_FALSE(supported_in_resp2(monitor));
     EXPECT_FALSE(supported_in_resp3(monitor));
