@@ -1,12 +1,33 @@
 #pragma once
-// Byte helpers shared by the MQTT codec tests.
+// Byte helpers and readable failure messages shared by the MQTT codec tests.
+#include <heartbeat/protocol/mqtt/mqtt_packet.hpp>
+
 #include <cstdint>
 #include <initializer_list>
+#include <ostream>
 #include <span>
 #include <string_view>
 #include <vector>
 
 namespace heartbeat::mqtt {
+
+// ADL finds these because they live in the scanned types' namespace.
+inline void PrintTo(packet_scan::status s, std::ostream* os) {
+    switch (s) {
+    case packet_scan::status::complete:
+        *os << "complete";
+        return;
+    case packet_scan::status::need_more:
+        *os << "need_more";
+        return;
+    case packet_scan::status::error:
+        *os << "error";
+        return;
+    }
+}
+inline void PrintTo(packet_type t, std::ostream* os) {
+    *os << to_string(t);
+}
 
 namespace test {
 
