@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   haproxy iproute2 procps
   chromium
+  redis-server mosquitto
 )
 # Node.js runs the WebSocket interop peers (the `ws` package); any recent node will do.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

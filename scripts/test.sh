@@ -8,6 +8,9 @@ cd "$root"
 bash scripts/install-deps.sh
 
 jobs=${HEARTBEAT_JOBS:-2}
+# The interop peers (Node ws, Chromium, redis-server, mosquitto) are installed above: a test that
+# cannot find one fails instead of skipping.
+export HEARTBEAT_REQUIRE_INTEROP=1
 
 echo "== build (RelWithDebInfo) =="
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -149,9 +149,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
         : strand(asio::make_strand(ex)), endpoints(std::move(eps)), config(std::move(cfg)),
           on_event(std::move(cb)), policy(endpoints.size(), config.endpoints),
           retry(config.backoff, default_uniform_source()), wake(strand), id(random_session_id()) {
-        const bool any_tls = std::any_of(endpoints.begin(), endpoints.end(), [](const endpoint& e) {
-            return e.scheme == endpoint_scheme::wss;
-        });
+        const bool any_tls = std::any_of(endpoints.begin(), endpoints.end(),
+                                         [](const endpoint& e) { return e.tls(); });
         if (any_tls && !config.websocket.tls_context)
             config.websocket.tls_context = default_tls_context();
     }

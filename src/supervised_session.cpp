@@ -1,5 +1,7 @@
 #include <heartbeat/detail/supervised_session.hpp>
 
+#include "client/connect_helpers.hpp"
+
 #include <heartbeat/detail/handshake_deadline.hpp>
 #include <heartbeat/error.hpp>
 #include <heartbeat/session.hpp>
@@ -24,29 +26,6 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
-
-// Installs an abort hook on `attempt` (if any) for the lifetime of this guard.
-class abort_hook_guard {
-public:
-    abort_hook_guard(std::shared_ptr<connect_attempt> attempt, std::function<void()> hook)
-        : attempt_(std::move(attempt)) {
-        if (attempt_)
-            attempt_->set_abort_hook(std::move(hook));
-    }
-    ~abort_hook_guard() {
-        if (attempt_)
-            attempt_->clear_abort_hook();
-    }
-    abort_hook_guard(const abort_hook_guard&) = delete;
-    abort_hook_guard& operator=(const abort_hook_guard&) = delete;
-
-private:
-    std::shared_ptr<connect_attempt> attempt_;
-};
-
-bool aborted(const std::shared_ptr<connect_attempt>& attempt) {
-    return attempt && attempt->aborted();
-}
 
 class native_session final : public supervised_session {
 public:
@@ -108,12 +87,6 @@ websocket_session_config websocket_config(const session_config& c,
     return out;
 }
 
-bool is_address_literal(const std::string& host) {
-    error_code ec;
-    asio::ip::make_address(host, ec);
-    return !ec;
-}
-
 template <class Stream>
 void decorate_upgrade(Stream& ws, const std::string& user_agent) {
     namespace websocket = boost::beast::websocket;
@@ -157,19 +130,7 @@ websocket_handshake(asio::any_io_executor strand, asio::ip::tcp::socket socket, 
     websocket::stream<tls_stream> ws(std::move(socket), *wo.tls_context);
     deadline.track(boost::beast::get_lowest_layer(ws));
     auto& tls = ws.next_layer();
-    error_code setup;
-    // SNI carries names only (RFC 6066); certificates of address literals are checked by IP.
-    if (!is_address_literal(ep.host) &&
-        !SSL_set_tlsext_host_name(tls.native_handle(), const_cast<char*>(ep.host.c_str())))
-        setup = error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
-    if (!setup && wo.verify_certificate) {
-        tls.set_verify_mode(asio::ssl::verify_peer, setup);
-        if (!setup)
-            tls.set_verify_callback(asio::ssl::host_name_verification(ep.host), setup);
-    } else if (!setup) {
-        tls.set_verify_mode(asio::ssl::verify_none, setup);
-    }
-    if (setup)
+    if (const error_code setup = prepare_tls_client(tls, ep.host, wo.verify_certificate))
         co_return connect_result{setup, nullptr};
     decorate_upgrade(ws, wo.user_agent);
     auto [tls_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client,
@@ -227,7 +188,30 @@ resolve(asio::any_io_executor strand, const endpoint& ep, duration limit,
     co_return std::pair{outcome->ec, std::move(targets)};
 }
 
+bool is_address_literal(const std::string& host) {
+    error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
 } // namespace
+
+error_code prepare_tls_client(asio::ssl::stream<asio::ip::tcp::socket>& tls,
+                              const std::string& host, bool verify) {
+    error_code setup;
+    // SNI carries names only (RFC 6066); certificates of address literals are checked by IP.
+    if (!is_address_literal(host) &&
+        !SSL_set_tlsext_host_name(tls.native_handle(), const_cast<char*>(host.c_str())))
+        return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    if (verify) {
+        tls.set_verify_mode(asio::ssl::verify_peer, setup);
+        if (!setup)
+            tls.set_verify_callback(asio::ssl::host_name_verification(host), setup);
+    } else {
+        tls.set_verify_mode(asio::ssl::verify_none, setup);
+    }
+    return setup;
+}
 
 asio::awaitable<std::pair<error_code, asio::ip::tcp::socket>>
 connect_tcp(asio::any_io_executor strand, const endpoint& ep, connect_limits limits,
@@ -277,6 +261,9 @@ asio::awaitable<connect_result> connect_supervised(asio::any_io_executor strand,
     if (ep.websocket())
         co_return co_await websocket_handshake(strand, std::move(socket), ep, config,
                                                std::move(callbacks), options, attempt);
+    if (ep.scheme != endpoint_scheme::native)
+        co_return co_await connect_profile_session(strand, std::move(socket), ep, config,
+                                                   std::move(callbacks), options, attempt);
     co_return connect_result{error_code{}, std::make_shared<native_session>(
                                                std::move(socket), config, std::move(callbacks))};
 }

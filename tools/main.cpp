@@ -77,8 +77,11 @@ int main(int argc, char** argv) {
         ->add_option("ENDPOINT", watch.endpoints,
                      "Servers in order of preference (the first is the primary, the others are "
                      "failed over to in turn), each HOST:PORT (native protocol), "
-                     "ws://HOST[:PORT][/PATH] (WebSocket, port 80 by default) or "
-                     "wss://HOST[:PORT][/PATH] (WebSocket over TLS, port 443 by default); "
+                     "ws://HOST[:PORT][/PATH] (WebSocket, port 80 by default), "
+                     "wss://HOST[:PORT][/PATH] (WebSocket over TLS, port 443 by default), "
+                     "redis://[[USER]:PASS@]HOST[:PORT][/DB] (Redis; rediss:// over TLS), "
+                     "mqtt://[USER[:PASS]@]HOST[:PORT] (an MQTT broker; mqtts://) or "
+                     "line://HOST:PORT?ping=PING&pong=PONG (a line protocol; lines://); "
                      "protocols may be mixed")
         ->required();
     add_heartbeat_flags(*watch_cmd, watch.heartbeat);

@@ -37,6 +37,11 @@ int run_watch(const watch_args& args) {
     } catch (const std::invalid_argument& err) {
         throw usage_error("--send-rate", err.what());
     }
+    if (send_rate > 0)
+        for (const endpoint& e : endpoints)
+            if (e.scheme != endpoint_scheme::native && !e.websocket())
+                throw usage_error("--send-rate", "needs native or WebSocket endpoints; " + e.label +
+                                                     " carries its own protocol's messages");
     std::optional<duration> run_for;
     if (!args.run_for.empty()) {
         try {

@@ -60,7 +60,8 @@ TEST(LineSession, PingLinesAreAnsweredAndApplicationLinesDelivered) {
     line_tcp_session s(connect_to(ioc, *redis), config, cb);
     run_outcome run;
     run_into(s, run);
-    ASSERT_TRUE(run_until(ioc, [&] { return rtts >= 3 || run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return rtts >= 3 || run.done; }, 5s));
     ASSERT_FALSE(run.done) << run.reason.message();
     std::vector<std::string> lines;
     asio::co_spawn(
@@ -78,20 +79,24 @@ TEST(LineSession, PingLinesAreAnsweredAndApplicationLinesDelivered) {
         s.async_send("INCR hb:lines", [](boost::system::error_code) {});
         run_for(ioc, 1ms);
     }
-    ASSERT_TRUE(run_until(ioc, [&] { return lines.size() >= 50 || run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return lines.size() >= 50 || run.done; }, 5s));
     ASSERT_EQ(lines.size(), 50u);
     for (int i = 0; i < 50; ++i)
         EXPECT_EQ(lines[static_cast<std::size_t>(i)], ":" + std::to_string(i + 1));
     EXPECT_GE(s.stats().heartbeat.pongs_received, 5u);
     std::vector<boost::system::error_code> refused;
-    for (std::string bad : {std::string("two\r\nlines"), std::string("bare\rcr"), std::string(70000, 'x')})
+    for (std::string bad :
+         {std::string("two\r\nlines"), std::string("bare\rcr"), std::string(70000, 'x')})
         s.async_send(bad, [&](boost::system::error_code ec) { refused.push_back(ec); });
-    ASSERT_TRUE(run_until(ioc, [&] { return refused.size() == 3; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return refused.size() == 3; }, 5s));
     for (const auto& ec : refused)
         EXPECT_EQ(ec, error::invalid_message) << ec.message();
     EXPECT_FALSE(run.done);
     s.close();
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done; }, 5s));
     EXPECT_EQ(run.reason, error::session_closed) << run.reason.message();
 }
 
@@ -111,10 +116,12 @@ TEST(LineSession, FrozenServerIsDeclaredDeadWithinTheBudget) {
     line_tcp_session s(connect_to(ioc, *redis), config, cb);
     run_outcome run;
     run_into(s, run);
-    ASSERT_TRUE(run_until(ioc, [&] { return rtts >= 1; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return rtts >= 1; }, 5s));
     ASSERT_TRUE(redis->freeze());
     const time_point frozen = clock::now();
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 10s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done; }, 10s));
     EXPECT_EQ(run.reason, error::peer_dead) << run.reason.message();
     ASSERT_TRUE(dead);
     std::printf("[line freeze] silent_ms=%.3f budget_ms=%.0f\n", to_ms(dead->silence),

@@ -71,7 +71,8 @@ TEST_P(MqttSession, RoundTripsAreMeasuredAgainstMosquitto) {
     mqtt_tcp_session s(connect_to(ioc, *broker), config, cb);
     run_outcome run;
     run_into(s, run);
-    ASSERT_TRUE(run_until(ioc, [&] { return rtts >= 5 || run.done; }, 5s))
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return rtts >= 5 || run.done; }, 5s))
         << name_of(GetParam());
     ASSERT_FALSE(run.done) << run.reason.message();
     const auto st = s.stats();
@@ -79,7 +80,8 @@ TEST_P(MqttSession, RoundTripsAreMeasuredAgainstMosquitto) {
     EXPECT_GE(st.heartbeat.pongs_received, 5u);
     EXPECT_LT(st.rtt.last, 100ms);
     s.close();
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done; }, 5s));
     EXPECT_EQ(run.reason, error::session_closed) << run.reason.message();
 }
 
@@ -99,11 +101,13 @@ TEST_P(MqttSession, FrozenBrokerIsDeclaredDeadWithinTheBudget) {
     mqtt_tcp_session s(connect_to(ioc, *broker), config, cb);
     run_outcome run;
     run_into(s, run);
-    ASSERT_TRUE(run_until(ioc, [&] { return rtts >= 1 || run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return rtts >= 1 || run.done; }, 5s));
     ASSERT_FALSE(run.done) << run.reason.message();
     ASSERT_TRUE(broker->freeze());
     const time_point frozen = clock::now();
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 10s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done; }, 10s));
     EXPECT_EQ(run.reason, error::peer_dead) << run.reason.message();
     ASSERT_TRUE(dead);
     std::printf("[mqtt freeze] %s silent_ms=%.3f budget_ms=%.0f detected_after_freeze_ms=%.3f\n",
@@ -141,13 +145,15 @@ TEST_P(MqttSession, PublishAndSubscribeThroughTheSession) {
         return std::any_of(received.begin(), received.end(),
                            [t](const mqtt_message& m) { return m.type == t; });
     };
-    ASSERT_TRUE(run_until(ioc, [&] { return has(mqtt::packet_type::suback) || run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return has(mqtt::packet_type::suback) || run.done; }, 5s));
     s.async_send(mqtt::encode_publish("hb/test", "hello broker", 1, false, 2, version),
                  [](boost::system::error_code) {});
     ASSERT_TRUE(run_until(
         ioc,
-        [&] { return (has(mqtt::packet_type::puback) && has(mqtt::packet_type::publish)) ||
-                     run.done; },
+        [&] {
+            return (has(mqtt::packet_type::puback) && has(mqtt::packet_type::publish)) || run.done;
+        },
         5s));
     ASSERT_FALSE(run.done) << run.reason.message();
     for (const auto& m : received) {
@@ -164,15 +170,17 @@ TEST_P(MqttSession, PublishAndSubscribeThroughTheSession) {
     // The session's own packets are refused, and it goes on.
     std::vector<boost::system::error_code> refused;
     const auto ping = mqtt::pingreq();
-    for (std::string bad : {std::string(ping.begin(), ping.end()),
-                            mqtt::encode_disconnect(version), std::string("\x30\x05", 2)})
+    for (std::string bad : {std::string(ping.begin(), ping.end()), mqtt::encode_disconnect(version),
+                            std::string("\x30\x05", 2)})
         s.async_send(bad, [&](boost::system::error_code ec) { refused.push_back(ec); });
-    ASSERT_TRUE(run_until(ioc, [&] { return refused.size() == 3; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return refused.size() == 3; }, 5s));
     for (const auto& ec : refused)
         EXPECT_EQ(ec, error::invalid_message) << ec.message();
     EXPECT_FALSE(run.done);
     s.close();
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done; }, 5s));
     EXPECT_EQ(run.reason, error::session_closed) << run.reason.message();
 }
 
@@ -186,7 +194,7 @@ TEST_P(MqttSession, KeepAliveIsKeptWhileTheBrokersTrafficKeepsTheMonitorQuiet) {
     asio::io_context ioc;
     const auto version = GetParam();
     auto config = fast_mqtt(version, 10s, 1s); // the monitor would wait 10 s before a ping
-    config.keep_alive = 1s;                     // the broker drops us after 1.5 s of silence
+    config.keep_alive = 1s;                    // the broker drops us after 1.5 s of silence
     config.client_id = "hb-quiet-subscriber";
     mqtt_tcp_session subscriber(connect_to(ioc, *broker), config);
     run_outcome run;
@@ -218,9 +226,9 @@ TEST_P(MqttSession, KeepAliveIsKeptWhileTheBrokersTrafficKeepsTheMonitorQuiet) {
         [&]() -> asio::awaitable<void> {
             asio::steady_timer t(ioc);
             for (int i = 0; i < 40; ++i) { // 4 s of chatter, every 100 ms
-                publisher.async_send(mqtt::encode_publish("hb/chatter", "tick", 0, false, 0,
-                                                          version),
-                                     [](boost::system::error_code) {});
+                publisher.async_send(
+                    mqtt::encode_publish("hb/chatter", "tick", 0, false, 0, version),
+                    [](boost::system::error_code) {});
                 t.expires_after(100ms);
                 co_await t.async_wait(asio::use_awaitable);
             }
@@ -234,7 +242,8 @@ TEST_P(MqttSession, KeepAliveIsKeptWhileTheBrokersTrafficKeepsTheMonitorQuiet) {
     EXPECT_GE(subscriber.stats().bytes_sent - sent_before, 2u * 3);
     subscriber.close();
     publisher.close();
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done && publisher_run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done && publisher_run.done; }, 5s));
 }
 
 TEST_P(MqttSession, RefusedCredentialsAreNamed) {
@@ -269,11 +278,13 @@ TEST_P(MqttSession, RefusedCredentialsAreNamed) {
         run_outcome run;
         run_into(s, run);
         int rtts = 0;
-        run_until(ioc, [&] { return run.done || s.stats().heartbeat.pongs_received > 0; }, 5s);
+        run_until(
+            ioc, [&] { return run.done || s.stats().heartbeat.pongs_received > 0; }, 5s);
         rtts = static_cast<int>(s.stats().heartbeat.pongs_received);
         if (!run.done) {
             s.close();
-            run_until(ioc, [&] { return run.done; }, 5s);
+            run_until(
+                ioc, [&] { return run.done; }, 5s);
             return rtts > 0 ? boost::system::error_code{} : run.reason;
         }
         return run.reason;
@@ -302,7 +313,9 @@ TEST_P(MqttSession, PointedAtRedisEndsWithANamedErrorInTime) {
     run_outcome run;
     const time_point started = clock::now();
     run_into(s, run);
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 10s)) << "a hang";
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done; }, 10s))
+        << "a hang";
     std::printf("[mqtt->resp] %s ended with %s after %.1f ms\n", name_of(GetParam()),
                 error_name(run.reason), to_ms(run.at - started));
     EXPECT_TRUE(run.reason == error::handshake_failed || run.reason == error::malformed_frame ||

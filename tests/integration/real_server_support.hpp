@@ -154,11 +154,21 @@ inline std::unique_ptr<server_process> start_redis(const temp_dir& dir, const ch
         return nullptr;
     for (int attempt = 0; attempt < 5; ++attempt) {
         const unsigned short port = free_loopback_port();
-        std::vector<std::string> args{*binary,     "--port",       std::to_string(port),
-                                      "--bind",    "127.0.0.1",    "--save",
-                                      "",          "--appendonly", "no",
-                                      "--dir",     dir.path().string(), "--protected-mode",
-                                      "yes"};
+        std::vector<std::string> args{*binary,
+                                      "--port",
+                                      std::to_string(port),
+                                      "--bind",
+                                      "127.0.0.1",
+                                      "--save",
+                                      "",
+                                      "--appendonly",
+                                      "no",
+                                      "--dir",
+                                      dir.path().string(),
+                                      "--protected-mode",
+                                      "yes",
+                                      "--repl-diskless-sync-delay",
+                                      "0"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto server = std::make_unique<server_process>();
         if (server->start(args, port, dir.path() / (std::string(name) + ".log")))
@@ -187,13 +197,13 @@ inline std::unique_ptr<server_process> start_mosquitto(const temp_dir& dir, cons
 }
 
 // In a test body: skips (or, where servers are required, fails) when `binary` is missing.
-#define HEARTBEAT_REQUIRE_SERVER(binary)                                                          \
-    do {                                                                                          \
-        if (!::heartbeat::test::find_program(binary)) {                                           \
-            if (::heartbeat::test::servers_required())                                            \
-                FAIL() << binary << " is not installed (scripts/install-deps.sh installs it)";    \
-            GTEST_SKIP() << binary << " is not installed (scripts/install-deps.sh installs it)";  \
-        }                                                                                         \
+#define HEARTBEAT_REQUIRE_SERVER(binary)                                                           \
+    do {                                                                                           \
+        if (!::heartbeat::test::find_program(binary)) {                                            \
+            if (::heartbeat::test::servers_required())                                             \
+                FAIL() << binary << " is not installed (scripts/install-deps.sh installs it)";     \
+            GTEST_SKIP() << binary << " is not installed (scripts/install-deps.sh installs it)";   \
+        }                                                                                          \
     } while (false)
 
 } // namespace heartbeat::test

@@ -69,14 +69,17 @@ TEST(RespSession, RoundTripsAreMeasuredAgainstRedis) {
     redis_session s(connect_to(ioc, *redis), fast_resp(20ms, 200ms), cb);
     run_outcome run;
     run_into(s, run);
-    ASSERT_TRUE(run_until(ioc, [&] { return rtts >= 5; }, 5s)) << "RTT samples: " << rtts;
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return rtts >= 5; }, 5s))
+        << "RTT samples: " << rtts;
     const auto st = s.stats();
     EXPECT_EQ(st.state, peer_state::alive);
     EXPECT_GE(st.heartbeat.pongs_received, 5u);
     EXPECT_GT(st.rtt.last, duration::zero());
     EXPECT_LT(st.rtt.last, 100ms);
     s.close();
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done; }, 5s));
     EXPECT_EQ(run.reason, error::session_closed) << run.reason.message();
 }
 
@@ -96,10 +99,12 @@ TEST(RespSession, FrozenRedisIsDeclaredDeadWithinTheBudget) {
     redis_session s(connect_to(ioc, *redis), config, cb);
     run_outcome run;
     run_into(s, run);
-    ASSERT_TRUE(run_until(ioc, [&] { return rtts >= 1; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return rtts >= 1; }, 5s));
     ASSERT_TRUE(redis->freeze());
     const time_point frozen = clock::now();
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 10s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done; }, 10s));
     EXPECT_EQ(run.reason, error::peer_dead) << run.reason.message();
     ASSERT_TRUE(dead);
     std::printf("[resp freeze] silent_ms=%.3f budget_ms=%.0f detected_after_freeze_ms=%.3f\n",
@@ -152,7 +157,8 @@ TEST(RespSession, PipelinedIncrsInterleavedWithPingsGetTheirOwnReplies) {
             }
         },
         asio::detached);
-    ASSERT_TRUE(run_until(ioc, [&] { return replies.size() == total || run.done; }, 20s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return replies.size() == total || run.done; }, 20s));
     ASSERT_EQ(replies.size(), std::size_t(total)) << run.reason.message();
     EXPECT_EQ(send_errors, 0);
     EXPECT_FALSE(wrong_kind);
@@ -173,10 +179,12 @@ TEST(RespSession, PipelinedIncrsInterleavedWithPingsGetTheirOwnReplies) {
                 value = v->string;
         }
     });
-    ASSERT_TRUE(run_until(ioc, [&] { return value.has_value(); }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return value.has_value(); }, 5s));
     EXPECT_EQ(*value, "1000");
     s.close();
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done; }, 5s));
 }
 
 TEST(RespSession, BadCommandsAreRefusedAndTheSessionGoesOn) {
@@ -189,11 +197,12 @@ TEST(RespSession, BadCommandsAreRefusedAndTheSessionGoesOn) {
     run_outcome run;
     run_into(s, run);
     std::vector<boost::system::error_code> results;
-    for (std::string bad : {std::string("PING\r\n"), resp::command("HELLO", "2"),
-                            resp::command("MONITOR"), resp::command("CLIENT", "REPLY", "OFF"),
-                            resp::command("PING") + resp::command("PING")})
+    for (std::string bad :
+         {std::string("PING\r\n"), resp::command("HELLO", "2"), resp::command("MONITOR"),
+          resp::command("CLIENT", "REPLY", "OFF"), resp::command("PING") + resp::command("PING")})
         s.async_send(bad, [&](boost::system::error_code ec) { results.push_back(ec); });
-    ASSERT_TRUE(run_until(ioc, [&] { return results.size() == 5; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return results.size() == 5; }, 5s));
     for (const auto& ec : results)
         EXPECT_EQ(ec, error::invalid_message) << ec.message();
     // The session still works.
@@ -203,11 +212,13 @@ TEST(RespSession, BadCommandsAreRefusedAndTheSessionGoesOn) {
         if (!ec)
             n = integer_of(r);
     });
-    ASSERT_TRUE(run_until(ioc, [&] { return n.has_value(); }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return n.has_value(); }, 5s));
     EXPECT_EQ(*n, 1);
     EXPECT_FALSE(run.done);
     s.close();
-    ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 5s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run.done; }, 5s));
 }
 
 TEST(RespSession, WrongPasswordIsAuthenticationFailed) {
@@ -223,7 +234,8 @@ TEST(RespSession, WrongPasswordIsAuthenticationFailed) {
         redis_session s(connect_to(ioc, *redis), config);
         run_outcome run;
         run_into(s, run);
-        ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 5s));
+        ASSERT_TRUE(run_until(
+            ioc, [&] { return run.done; }, 5s));
         EXPECT_EQ(run.reason, error::authentication_failed)
             << "RESP" << protocol << ": " << run.reason.message();
         EXPECT_TRUE(is_fatal(run.reason));
@@ -242,10 +254,12 @@ TEST(RespSession, WrongPasswordIsAuthenticationFailed) {
         redis_session s(connect_to(ioc, *redis), config, cb);
         run_outcome run;
         run_into(s, run);
-        ASSERT_TRUE(run_until(ioc, [&] { return rtts >= 2 || run.done; }, 5s));
+        ASSERT_TRUE(run_until(
+            ioc, [&] { return rtts >= 2 || run.done; }, 5s));
         EXPECT_FALSE(run.done) << "RESP" << protocol << ": " << run.reason.message();
         s.close();
-        ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 5s));
+        ASSERT_TRUE(run_until(
+            ioc, [&] { return run.done; }, 5s));
     }
 }
 
@@ -263,11 +277,12 @@ TEST(RespSession, PointedAtAnMqttBrokerEndsWithANamedErrorInTime) {
         run_outcome run;
         const time_point started = clock::now();
         run_into(s, run);
-        ASSERT_TRUE(run_until(ioc, [&] { return run.done; }, 10s)) << "a hang";
+        ASSERT_TRUE(run_until(
+            ioc, [&] { return run.done; }, 10s))
+            << "a hang";
         std::printf("[resp->mqtt] RESP%d ended with %s after %.1f ms\n", protocol,
                     error_name(run.reason), to_ms(run.at - started));
-        EXPECT_TRUE(run.reason == error::handshake_failed ||
-                    run.reason == error::malformed_frame ||
+        EXPECT_TRUE(run.reason == error::handshake_failed || run.reason == error::malformed_frame ||
                     run.reason == error::handshake_timeout)
             << run.reason.message();
         EXPECT_LE(run.at - started, config.handshake_timeout + 500ms);

@@ -186,9 +186,12 @@ TEST(ParseWebSocketEndpoint, BracketedIpv6WithAndWithoutPort) {
 INSTANTIATE_TEST_SUITE_P(
     ParseWebSocketEndpoint, ParseEndpointRejects,
     ::testing::Values(
-        bad_case{"http://h:80/", "unknown scheme 'http' (expected ws://, wss:// or HOST:PORT)"},
-        bad_case{"tcp://h:80", "unknown scheme 'tcp' (expected ws://, wss:// or HOST:PORT)"},
-        bad_case{"://h:80", "unknown scheme '' (expected ws://, wss:// or HOST:PORT)"},
+        bad_case{"http://h:80/", "unknown scheme 'http' (expected ws://, wss://, redis://, "
+                                 "rediss://, mqtt://, mqtts://, line://, lines:// or HOST:PORT)"},
+        bad_case{"tcp://h:80", "unknown scheme 'tcp' (expected ws://, wss://, redis://, rediss://, "
+                               "mqtt://, mqtts://, line://, lines:// or HOST:PORT)"},
+        bad_case{"://h:80", "unknown scheme '' (expected ws://, wss://, redis://, rediss://, "
+                            "mqtt://, mqtts://, line://, lines:// or HOST:PORT)"},
         bad_case{"ws://", "missing host"}, bad_case{"ws:///path", "missing host"},
         bad_case{"wss://:443/", "missing host"}, bad_case{"ws://[]:80/", "missing host"},
         bad_case{"ws://h:/", "port must be a number in [0, 65535]"},

@@ -1,7 +1,8 @@
 // End-to-end tests of the `heartbeat` binary: real child processes, real sockets, real signals.
 // Every wait is bounded and every child is killed (by its PID) and reaped, so a broken tool
 // fails the test instead of hanging it.
-#include "test_support.hpp" // make_self_signed_certificate, temp_dir (wss:// test)
+#include "real_server_support.hpp" // redis-server and mosquitto for the protocol endpoints
+#include "test_support.hpp"        // make_self_signed_certificate, temp_dir (wss:// test)
 
 #include <gtest/gtest.h>
 
@@ -1025,4 +1026,58 @@ TEST(CliProcess, WssServeAndWatchVerifyTheCertificate) {
 
     serve.process->signal(SIGTERM);
     EXPECT_EQ(serve.process->wait_exit(10s), std::optional<int>(0));
+}
+
+// `watch` as an application-level ping for Redis and MQTT: the same JSON events, a frozen Redis
+// declared dead, failover to a broker in the same list; a line:// endpoint; --send-rate refused
+// for endpoints that carry their own protocol's messages.
+TEST(CliProcess, WatchRedisThenMqttAndLineEndpoints) {
+    HEARTBEAT_REQUIRE_SERVER("redis-server");
+    HEARTBEAT_REQUIRE_SERVER("mosquitto");
+    heartbeat::test::temp_dir dir;
+    auto redis = heartbeat::test::start_redis(dir, "redis");
+    auto broker = heartbeat::test::start_mosquitto(dir, "broker");
+    ASSERT_TRUE(redis && broker);
+    const std::string redis_uri = "redis://127.0.0.1:" + std::to_string(redis->port());
+    const std::string mqtt_uri =
+        "mqtt://127.0.0.1:" + std::to_string(broker->port()) + "?client_id=hb-watch";
+    child_process watch({"watch", redis_uri, mqtt_uri, "--json", "--jitter", "0", "--interval",
+                         "200ms", "--timeout", "200ms", "--misses", "3"});
+    const auto connected = next_event(watch, "connected", 10s);
+    ASSERT_TRUE(connected) << watch.read_stderr(1s);
+    EXPECT_EQ(connected->str("endpoint"), redis_uri);
+    const auto rtt = next_event(watch, "rtt", 10s);
+    ASSERT_TRUE(rtt);
+    EXPECT_GT(rtt->num("rtt_us").value_or(0), 0);
+    ASSERT_TRUE(redis->freeze());
+    const auto dead = next_event(watch, "dead", 10s);
+    ASSERT_TRUE(dead);
+    EXPECT_EQ(dead->str("endpoint"), redis_uri);
+    EXPECT_EQ(dead->str("reason"), "peer_dead");
+    const auto silent_ms = dead->num("silent_ms").value_or(-1);
+    std::cout << "[ measured ] redis silent_ms = " << silent_ms << " (budget 800 ms)\n";
+    EXPECT_GE(silent_ms, 800);
+    EXPECT_LE(silent_ms, 800 + 300);
+    const auto failover = next_event(watch, "failover", 10s);
+    ASSERT_TRUE(failover);
+    EXPECT_EQ(failover->str("to"), mqtt_uri);
+    const auto on_broker = next_event(watch, "connected", 10s);
+    ASSERT_TRUE(on_broker);
+    EXPECT_EQ(on_broker->str("endpoint"), mqtt_uri);
+    ASSERT_TRUE(next_event(watch, "rtt", 10s));
+    watch.signal(SIGTERM);
+    EXPECT_EQ(watch.wait_exit(10s), std::optional<int>(0));
+    redis->thaw();
+
+    const std::string line_uri =
+        "line://127.0.0.1:" + std::to_string(redis->port()) + "?ping=PING&pong=%2BPONG";
+    child_process line_watch({"watch", line_uri, "--json", "--interval", "100ms", "--for", "1s"});
+    const auto line_rtt = next_event(line_watch, "rtt", 10s);
+    ASSERT_TRUE(line_rtt) << line_watch.read_stderr(1s);
+    EXPECT_EQ(line_rtt->str("endpoint"), line_uri);
+    EXPECT_EQ(line_watch.wait_exit(10s), std::optional<int>(0));
+
+    child_process refused({"watch", redis_uri, "--send-rate", "10"});
+    EXPECT_EQ(refused.wait_exit(10s), std::optional<int>(2));
+    EXPECT_NE(refused.read_stderr(1s).find("--send-rate"), std::string::npos);
 }

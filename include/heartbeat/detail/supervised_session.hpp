@@ -39,8 +39,8 @@ struct connect_limits {
 
 struct connect_options {
     connect_limits limits;
-    // ws:// and wss:// endpoints. For wss://, websocket.tls_context must be set (the client
-    // fills in its default context).
+    // ws:// and wss:// endpoints; for every TLS scheme (wss, rediss, mqtts, lines) the TLS
+    // context and verify_certificate too: the client fills in its default context.
     websocket_client_config websocket;
 };
 
@@ -90,6 +90,16 @@ connect_supervised(boost::asio::any_io_executor strand, const endpoint& ep,
                    const session_config& config, session_callbacks callbacks,
                    const connect_options& options,
                    std::shared_ptr<connect_attempt> attempt = nullptr);
+
+// redis/rediss, mqtt/mqtts, line/lines: over the connected `socket` (after the TLS handshake for
+// the TLS schemes, bounded by config.handshake_timeout), the session of the endpoint's protocol
+// profile, configured from `config` and the endpoint's options; its own handshake (HELLO/AUTH,
+// CONNECT) runs when it runs.
+boost::asio::awaitable<connect_result>
+connect_profile_session(boost::asio::any_io_executor strand, boost::asio::ip::tcp::socket socket,
+                        const endpoint& ep, const session_config& config,
+                        session_callbacks callbacks, const connect_options& options,
+                        std::shared_ptr<connect_attempt> attempt);
 
 // Resolve + TCP connect only.
 boost::asio::awaitable<std::pair<boost::system::error_code, boost::asio::ip::tcp::socket>>

@@ -98,8 +98,8 @@ public:
     template <class Ctx>
     frame_status parse(Ctx& ctx, std::span<const std::uint8_t> unparsed) {
         const mqtt::packet_scan r = mqtt::scan_packet(unparsed, config_.max_message_size);
-        if (r.st == mqtt::packet_scan::status::need_more)
-            return frame_status::need_more();
+        if (r.st == mqtt::packet_scan::status::need_more) // the whole size once the header is in
+            return frame_status::need_more(r.header_size ? r.header_size + r.remaining_length : 0);
         if (r.st == mqtt::packet_scan::status::error)
             return frame_status::failed(r.ec);
         const auto packet = unparsed.first(r.consumed);
