@@ -11,7 +11,7 @@
 // mosquitto is not installed, 0 when the broker's death was noticed in time.
 #include "support/local_server.hpp"
 
-#include <heartbeat/protocol/mqtt/mqtt_session.hpp>
+#include <heartbeat/protocol/profile_sessions.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -4,9 +4,7 @@
 #include <heartbeat/detail/handshake_deadline.hpp>
 #include <heartbeat/detail/supervised_session.hpp>
 #include <heartbeat/error.hpp>
-#include <heartbeat/protocol/line/line_session.hpp>
-#include <heartbeat/protocol/mqtt/mqtt_session.hpp>
-#include <heartbeat/protocol/resp/resp_session.hpp>
+#include <heartbeat/protocol/profile_sessions.hpp>
 
 #include "connect_helpers.hpp"
 
@@ -20,7 +18,6 @@ namespace heartbeat::detail {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
-using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
 namespace {
 

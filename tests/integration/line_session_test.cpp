@@ -4,7 +4,7 @@
 // refused while the session goes on.
 #include "real_server_support.hpp"
 
-#include <heartbeat/protocol/line/line_session.hpp>
+#include <heartbeat/protocol/profile_sessions.hpp>
 
 using namespace heartbeat;
 using namespace heartbeat::test;

@@ -5,7 +5,7 @@
 // server ending with a named protocol error within the handshake timeout.
 #include "real_server_support.hpp"
 
-#include <heartbeat/protocol/mqtt/mqtt_session.hpp>
+#include <heartbeat/protocol/profile_sessions.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 

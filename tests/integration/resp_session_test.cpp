@@ -5,7 +5,7 @@
 // protocol error within the handshake timeout.
 #include "real_server_support.hpp"
 
-#include <heartbeat/protocol/resp/resp_session.hpp>
+#include <heartbeat/protocol/profile_sessions.hpp>
 #include <heartbeat/protocol/resp/resp_value.hpp>
 
 #include <boost/asio/steady_timer.hpp>

@@ -128,7 +128,7 @@ TEST(ClientOptions, WebSocketEndpointsMixWithNativeOnes) {
 TEST(ClientOptions, BadWebSocketEndpointsNameTheArgumentAndTheReason) {
     EXPECT_EQ(endpoints_error_of({"http://h/"}),
               "ENDPOINT: invalid endpoint 'http://h/' (unknown scheme 'http' (expected ws://, "
-              "wss:// or HOST:PORT))");
+              "wss://, redis://, rediss://, mqtt://, mqtts://, line://, lines:// or HOST:PORT))");
     EXPECT_EQ(endpoints_error_of({"ws://:80/"}),
               "ENDPOINT: invalid endpoint 'ws://:80/' (missing host)");
     EXPECT_EQ(endpoints_error_of({"ws://h:99999/"}),

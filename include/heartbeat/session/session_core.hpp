@@ -307,12 +307,7 @@ struct session_core {
             return;
         }
         detail::counter_add(stats().messages_received, 1);
-        auto h = std::move(*pending_receive);
-        pending_receive.reset();
-        if (pending_receive_direct)
-            detail::invoke_now(std::move(h), exec, error_code{}, std::move(m));
-        else
-            detail::complete_now(std::move(h), error_code{}, std::move(m));
+        complete_receive(std::move(m));
     }
 
     bool inbox_full() const noexcept { return inbox_bytes > config().receive_buffer_limit; }
@@ -346,8 +341,12 @@ struct session_core {
         if (!pending_receive)
             return;
         message_type m;
-        if (!take_received(m))
-            return;
+        if (take_received(m))
+            complete_receive(std::move(m));
+    }
+
+    // The pending receive gets `m`, from inside a read completion (see complete_now).
+    void complete_receive(message_type&& m) {
         auto h = std::move(*pending_receive);
         pending_receive.reset();
         if (pending_receive_direct)

@@ -34,12 +34,6 @@
 
 namespace heartbeat {
 
-namespace detail {
-template <class Link>
-struct session_core;
-struct session_shared_stats;
-} // namespace detail
-
 template <byte_stream_profile Profile, class Stream>
 class stream_link {
 public:

@@ -1,9 +1,8 @@
-// The stock mqtt sessions, compiled once.
-#include <heartbeat/protocol/mqtt/mqtt_session.hpp>
+// The stock mqtt sessions, compiled once (one file per profile, so they build in parallel).
+#include <heartbeat/protocol/profile_sessions.hpp>
 #include <heartbeat/session/stream_session_impl.hpp>
 
 namespace heartbeat {
-template class session<stream_link<mqtt_profile, boost::asio::ip::tcp::socket>>;
-template class session<
-    stream_link<mqtt_profile, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>>;
+template class session<stream_link<mqtt_profile, tcp_stream>>;
+template class session<stream_link<mqtt_profile, tls_stream>>;
 } // namespace heartbeat

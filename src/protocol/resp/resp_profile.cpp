@@ -2,8 +2,8 @@
 #include <heartbeat/protocol/resp/resp_value.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <string>
 
 namespace heartbeat {

@@ -28,12 +28,6 @@
 
 namespace heartbeat {
 
-namespace detail {
-template <class Link>
-struct session_core;
-struct session_shared_stats;
-} // namespace detail
-
 template <class NextLayer>
 class websocket_link {
 public:
