@@ -4,6 +4,7 @@
 #include <heartbeat/protocol/websocket/websocket_link.hpp>
 #include <heartbeat/protocol/websocket/websocket_link_ending.hpp>
 #include <heartbeat/protocol/websocket/websocket_link_impl.hpp>
+#include <heartbeat/protocol/websocket/websocket_link_writer.hpp>
 #include <heartbeat/session/session_impl.hpp>
 
 #include <boost/beast/websocket/ssl.hpp>
