@@ -187,6 +187,66 @@ TEST(RespSession, PipelinedIncrsInterleavedWithPingsGetTheirOwnReplies) {
         ioc, [&] { return run.done; }, 5s));
 }
 
+// RESP3 pub/sub through the ordered session: SUBSCRIBE's confirmation and the messages arrive as
+// pushes (out of band, counted as traffic), while PINGs and other commands keep their order.
+TEST(RespSession, Resp3PushesAreDeliveredBesideOrderedReplies) {
+    HEARTBEAT_REQUIRE_SERVER("redis-server");
+    temp_dir dir;
+    auto redis = start_redis(dir, "redis");
+    ASSERT_TRUE(redis);
+    asio::io_context ioc;
+    auto config = fast_resp(20ms, 500ms);
+    config.heartbeat.liveness = liveness_mode::pong_only; // pings go on while pushes flow
+    redis_session subscriber(connect_to(ioc, *redis), config);
+    redis_session publisher(connect_to(ioc, *redis), fast_resp(50ms, 500ms));
+    run_outcome sub_run, pub_run;
+    run_into(subscriber, sub_run);
+    run_into(publisher, pub_run);
+    std::vector<resp_reply> received;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            for (;;) {
+                auto [ec, r] =
+                    co_await subscriber.async_receive(asio::as_tuple(asio::use_awaitable));
+                if (ec)
+                    co_return;
+                received.push_back(std::move(r));
+            }
+        },
+        asio::detached);
+    subscriber.async_send(resp::command("SUBSCRIBE", "hb:news"), [](boost::system::error_code) {});
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return !received.empty(); }, 5s));
+    EXPECT_TRUE(received[0].push) << "the confirmation is a push in RESP3";
+    std::optional<std::int64_t> listeners;
+    publisher.async_send(resp::command("PUBLISH", "hb:news", "extra extra"),
+                         [](boost::system::error_code) {});
+    publisher.async_receive([&](boost::system::error_code ec, resp_reply r) {
+        if (!ec)
+            listeners = integer_of(r);
+    });
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return received.size() >= 2 && listeners; }, 5s));
+    EXPECT_EQ(*listeners, 1);
+    ASSERT_TRUE(received[1].push);
+    boost::system::error_code ec;
+    const auto message = resp::parse_value(received[1].payload, ec);
+    ASSERT_TRUE(message) << ec.message();
+    ASSERT_EQ(message->elements.size(), 3u);
+    EXPECT_EQ(message->elements[0].string, "message");
+    EXPECT_EQ(message->elements[2].string, "extra extra");
+    // While subscribed, the pings still find their +PONG in order.
+    const auto pongs = subscriber.stats().heartbeat.pongs_received;
+    run_for(ioc, 200ms);
+    EXPECT_GE(subscriber.stats().heartbeat.pongs_received, pongs + 3);
+    EXPECT_FALSE(sub_run.done) << sub_run.reason.message();
+    subscriber.close();
+    publisher.close();
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return sub_run.done && pub_run.done; }, 5s));
+}
+
 TEST(RespSession, BadCommandsAreRefusedAndTheSessionGoesOn) {
     HEARTBEAT_REQUIRE_SERVER("redis-server");
     temp_dir dir;
