@@ -196,23 +196,7 @@ void supervisor_fsm::on(time_point, const sv::close_requested&) {
     if (stop_ || state_ == state::finished)
         return;
     stop_ = error::session_closed;
-    switch (state_) {
-    case state::connecting:
-        act(sv::abort_connect{}); // nothing to flush yet
-        break;
-    case state::running:
-        if (!closing_) {
-            closing_ = true;
-            act(sv::close_session{});
-        }
-        break;
-    case state::backing_off:
-    case state::budget_wait:
-        finish(stop_);
-        break;
-    default:
-        break; // idle: start finishes at once
-    }
+    stop(false);
 }
 
 void supervisor_fsm::on(time_point, const sv::cancel_requested&) {
@@ -220,13 +204,22 @@ void supervisor_fsm::on(time_point, const sv::cancel_requested&) {
         return;
     if (!stop_)
         stop_ = boost::asio::error::operation_aborted;
+    stop(true); // even a session already closing: at once now
+}
+
+// Ends what is in progress: a connect or a wait at once, the session with a flush unless
+// `at_once`. Idle: start finishes at once.
+void supervisor_fsm::stop(bool at_once) {
     switch (state_) {
     case state::connecting:
-        act(sv::abort_connect{});
+        act(sv::abort_connect{}); // nothing to flush yet
         break;
     case state::running:
-        closing_ = true; // even a session already closing: at once now
-        act(sv::cancel_session{});
+        if (at_once)
+            act(sv::cancel_session{});
+        else if (!closing_)
+            act(sv::close_session{});
+        closing_ = true;
         break;
     case state::backing_off:
     case state::budget_wait:

@@ -109,6 +109,7 @@ private:
     void on(time_point now, const supervisor::close_requested&);
     void on(time_point now, const supervisor::cancel_requested&);
 
+    void stop(bool at_once);
     void begin_attempt(time_point now);
     void attempt_now();
     void attempt_ended(time_point now, const boost::system::error_code& reason, bool established);

@@ -5,6 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+
+namespace heartbeat {
+// Names the parameter in test listings ("unsupported_version", not its bytes).
+inline void PrintTo(error e, std::ostream* out) {
+    *out << error_name(make_error_code(e));
+}
+} // namespace heartbeat
+
 namespace {
 
 using namespace heartbeat;

@@ -8,6 +8,7 @@
 #include <heartbeat/client_config.hpp>
 #include <heartbeat/core/supervisor_fsm.hpp>
 #include <heartbeat/error.hpp>
+#include <heartbeat/reconnect_budget.hpp>
 
 #include <boost/asio/error.hpp>
 
@@ -117,6 +118,14 @@ inline client_config plain_config() {
     c.endpoints.min_dwell = seconds(2);
     c.probe_interval = milliseconds(500);
     c.failback_drain_timeout = seconds(1);
+    return c;
+}
+
+// plain_config() with `budget` in use.
+inline client_config with_budget(reconnect_budget& budget) {
+    client_config c = plain_config();
+    c.use_reconnect_budget = true;
+    c.budget = &budget;
     return c;
 }
 

@@ -2,8 +2,6 @@
 // a reconnect-budget wait, a session and a failback drain; before the start; twice.
 #include "supervisor_fsm_harness.hpp"
 
-#include <heartbeat/reconnect_budget.hpp>
-
 #include <gtest/gtest.h>
 
 namespace {
@@ -57,10 +55,7 @@ TEST(SupervisorFsmStop, CancelDuringABackOffEndsAtOnce) {
 TEST(SupervisorFsmStop, CloseDuringAReconnectBudgetWaitEndsAtOnce) {
     reconnect_budget budget({.rate_per_second = 1.0, .burst = 1.0});
     budget.reserve(at(0));
-    client_config cfg = plain_config();
-    cfg.use_reconnect_budget = true;
-    cfg.budget = &budget;
-    fsm_harness h(2, cfg);
+    fsm_harness h(2, with_budget(budget));
     h.step(at(0), sv::start{});
     EXPECT_EQ(h.step(at(0), refused()), (lines{"emit closed a connection_refused",
                                                "emit failover a->b", "wait_until 1000ms"}));

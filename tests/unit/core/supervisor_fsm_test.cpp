@@ -4,7 +4,6 @@
 #include "supervisor_fsm_harness.hpp"
 
 #include <heartbeat/backoff.hpp>
-#include <heartbeat/reconnect_budget.hpp>
 
 #include <gtest/gtest.h>
 
@@ -154,10 +153,7 @@ TEST(SupervisorFsm, ADeadSessionFailsOverWithoutBackOffWhileEndpointsRemain) {
 TEST(SupervisorFsm, TheReconnectBudgetDelaysReconnectsButNotTheFirstConnect) {
     reconnect_budget budget({.rate_per_second = 4.0, .burst = 1.0});
     budget.reserve(at(0)); // another client took the only token
-    client_config cfg = plain_config();
-    cfg.use_reconnect_budget = true;
-    cfg.budget = &budget;
-    fsm_harness h(2, cfg);
+    fsm_harness h(2, with_budget(budget));
     EXPECT_EQ(h.step(at(0), sv::start{}), (lines{"emit connecting a #1", "connect a"}));
     // The reconnect owes a token: 1 / 4 per second.
     EXPECT_EQ(h.step(at(0), refused()), (lines{"emit closed a connection_refused",
@@ -170,9 +166,8 @@ TEST(SupervisorFsm, TheReconnectBudgetDelaysReconnectsButNotTheFirstConnect) {
 TEST(SupervisorFsm, WithoutTheBudgetReconnectsDoNotWait) {
     reconnect_budget budget({.rate_per_second = 4.0, .burst = 1.0});
     budget.reserve(at(0));
-    client_config cfg = plain_config();
+    client_config cfg = with_budget(budget);
     cfg.use_reconnect_budget = false;
-    cfg.budget = &budget;
     fsm_harness h(2, cfg);
     h.step(at(0), sv::start{});
     EXPECT_EQ(h.step(at(0), refused()),
