@@ -177,4 +177,33 @@ TEST(ClientProfiles, MqttAndLineEndpointsInOneFailoverList) {
         ioc, [&] { return run_done; }, 5s));
 }
 
+// Refused credentials cannot be cured by reconnecting: the supervisor gives up once every
+// endpoint refused them in a row (is_fatal), instead of retrying for ever.
+TEST(ClientProfiles, RefusedRedisCredentialsEndTheRun) {
+    HEARTBEAT_REQUIRE_SERVER("redis-server");
+    temp_dir dir;
+    auto a = start_redis(dir, "a", {"--requirepass", "right"});
+    auto b = start_redis(dir, "b", {"--requirepass", "right"});
+    ASSERT_TRUE(a && b);
+    asio::io_context ioc;
+    recorded rec;
+    client c(ioc.get_executor(),
+             {parsed("redis://:wrong@127.0.0.1:" + std::to_string(a->port())),
+              parsed("redis://:wrong@127.0.0.1:" + std::to_string(b->port()))},
+             fast_client(), [&](const client_event& e) { rec.events.push_back(e); });
+    bool run_done = false;
+    boost::system::error_code run_reason;
+    c.async_run([&](boost::system::error_code ec) {
+        run_done = true;
+        run_reason = ec;
+    });
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return run_done; }, 10s));
+    EXPECT_EQ(run_reason, error::authentication_failed) << run_reason.message();
+    EXPECT_TRUE(rec.has(client_event_kind::gave_up));
+    EXPECT_EQ(rec.count(client_event_kind::connecting), 2) << "one attempt per endpoint";
+    for (const auto& e : rec.events)
+        EXPECT_EQ(e.endpoint.find("wrong"), std::string::npos) << "a password in an event";
+}
+
 } // namespace
