@@ -1,5 +1,6 @@
 #include <heartbeat/server.hpp>
 
+#include <heartbeat/detail/peer_address.hpp>
 #include <heartbeat/detail/peer_registry.hpp>
 #include <heartbeat/resume_store.hpp>
 

@@ -1,6 +1,7 @@
 #include <heartbeat/websocket_server.hpp>
 
 #include <heartbeat/detail/handshake_deadline.hpp>
+#include <heartbeat/detail/peer_address.hpp>
 #include <heartbeat/detail/peer_registry.hpp>
 
 #include <boost/asio/as_tuple.hpp>

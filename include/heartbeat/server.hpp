@@ -3,6 +3,8 @@
 // heartbeat session per peer, each on its own strand, with a session limit, per-peer callbacks
 // and aggregated stats. A misbehaving peer (garbage, oversize frame, ping flood, a half-sent
 // frame held open, a frozen host) ends only its own session, with a named reason.
+#include <heartbeat/server/server_config.hpp>
+#include <heartbeat/server/server_types.hpp>
 #include <heartbeat/session.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -15,42 +17,6 @@
 #include <string>
 
 namespace heartbeat {
-
-struct server_config {
-    session_config session{};
-    std::size_t max_sessions = 10000; // further peers are accepted and closed at once
-    bool echo = true;                 // answer each DATA message with the same message
-};
-
-struct peer_info {
-    std::uint64_t id = 0;
-    std::string address; // "HOST:PORT" (TCP) or the socket path (Unix)
-};
-
-// Run on the peer's strand; different peers' callbacks may run concurrently on a multi-threaded
-// io_context.
-struct server_callbacks {
-    std::function<void(const peer_info&)> on_peer_connected;
-    std::function<void(const peer_info&, peer_state from, peer_state to, unsigned missed)>
-        on_peer_state;
-    std::function<void(const peer_info&, duration rtt, duration srtt)> on_peer_rtt;
-    std::function<void(const peer_info&, const verdict&)> on_peer_dead;
-    // Every session ends here, with its reason (after on_peer_dead for a verdict).
-    std::function<void(const peer_info&, boost::system::error_code reason)> on_peer_closed;
-    // Application messages, with their sequence number in the client's logical session (for
-    // deduplication after a failover); when unset and echo is on, messages are echoed.
-    std::function<void(const peer_info&, received_message message)> on_message;
-};
-
-struct server_stats {
-    std::uint64_t accepted = 0;
-    std::uint64_t rejected = 0; // over max_sessions
-    std::uint64_t active = 0;
-    std::uint64_t ended = 0;
-    std::map<std::string, std::uint64_t> endings; // error_name(reason) -> count
-    std::uint64_t bytes_sent = 0;                 // of the active sessions
-    std::uint64_t bytes_received = 0;
-};
 
 template <class Protocol>
 class basic_server {

@@ -12,7 +12,8 @@
 // TLS (wss://): with `tls` set, every connection first completes the TLS handshake (server
 // role, with that context's certificate), then the same HTTP upgrade, inside one
 // handshake_timeout; its sessions are wss_session.
-#include <heartbeat/server.hpp>
+#include <heartbeat/server/server_types.hpp>
+#include <heartbeat/server/websocket_server_config.hpp>
 #include <heartbeat/websocket_session.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -24,35 +25,7 @@
 #include <memory>
 #include <string>
 
-namespace boost::asio::ssl {
-class context;
-} // namespace boost::asio::ssl
-
 namespace heartbeat {
-
-struct http_page {
-    std::string content_type = "text/html; charset=utf-8";
-    std::string body;
-};
-
-struct websocket_server_config {
-    websocket_session_config session{};
-    std::size_t max_sessions = 10000; // further upgrades are refused with 503
-    bool echo = true;                 // answer each message with the same message, same kind
-    // Bound on the TLS handshake (with `tls`), reading the HTTP request and completing the
-    // upgrade, all together.
-    duration handshake_timeout = seconds(10);
-    // nullptr: plain WebSocket (ws://). Set: TLS on every connection (wss://); the context holds
-    // the server's certificate chain and key.
-    std::shared_ptr<boost::asio::ssl::context> tls;
-    // Largest HTTP request head (request line + headers) accepted before the upgrade.
-    std::size_t max_request_bytes = 16 * 1024;
-    // Pages served to plain HTTP GET/HEAD requests, by the path of the request target ("/",
-    // "/index.html"; a query string is ignored for the lookup).
-    std::map<std::string, http_page> http_pages;
-    // The Server header of HTTP responses and of the upgrade response.
-    std::string server_name = "heartbeat";
-};
 
 class websocket_server {
 public:

@@ -5,10 +5,7 @@
 // strand. Also the per-peer session callbacks, which hold the server and the peer weakly: the
 // server owns its peers, so strong references would be a cycle that outlives the io_context.
 #include <heartbeat/error.hpp>
-#include <heartbeat/server.hpp>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
+#include <heartbeat/server/server_types.hpp>
 
 #include <map>
 #include <memory>
@@ -18,10 +15,6 @@
 #include <vector>
 
 namespace heartbeat::detail {
-
-// "HOST:PORT", "[V6]:PORT", or the Unix socket path ("unix:peer" for an unnamed peer).
-std::string peer_address(const boost::asio::ip::tcp::endpoint& ep);
-std::string peer_address(const boost::asio::local::stream_protocol::endpoint& ep);
 
 // Peer: a struct with a `peer_info info` member.
 template <class Peer>
