@@ -40,10 +40,15 @@ SessionConfig steady_heartbeats() {
     return c;
 }
 
-struct native_case {
-    using server_type = tcp_server;
-    using server_config_type = server_config;
-    using client_type = tcp_session;
+// A server under test, its config and the session its peers run.
+template <class Server, class ServerConfig, class Client>
+struct server_case {
+    using server_type = Server;
+    using server_config_type = ServerConfig;
+    using client_type = Client;
+};
+
+struct native_case : server_case<tcp_server, server_config, tcp_session> {
     static constexpr const char* name = "Native";
 
     static std::unique_ptr<client_type> connect(asio::io_context& ioc, const tcp::endpoint& at) {
@@ -54,10 +59,7 @@ struct native_case {
     }
 };
 
-struct websocket_case {
-    using server_type = websocket_server;
-    using server_config_type = websocket_server_config;
-    using client_type = ws_session;
+struct websocket_case : server_case<websocket_server, websocket_server_config, ws_session> {
     static constexpr const char* name = "WebSocket";
 
     // The upgrade runs on `ioc`, which the server shares: it must make progress meanwhile.
