@@ -3,101 +3,45 @@
 // heartbeat session per peer, each on its own strand, with a session limit, per-peer callbacks
 // and aggregated stats. A misbehaving peer (garbage, oversize frame, ping flood, a half-sent
 // frame held open, a frozen host) ends only its own session, with a named reason.
+//
+// The accept loop, the limit, the peers and their stats are the server core's, shared with
+// websocket_server (server/server_core.hpp); this class adds only what is native: its sessions.
+#include <heartbeat/server/native_server_adapter.hpp>
+#include <heartbeat/server/server_config.hpp>
+#include <heartbeat/server/server_frontend.hpp>
+#include <heartbeat/server/server_types.hpp>
 #include <heartbeat/session.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 
 #include <cstdint>
-#include <functional>
-#include <map>
-#include <memory>
 #include <string>
 
 namespace heartbeat {
 
-struct server_config {
-    session_config session{};
-    std::size_t max_sessions = 10000; // further peers are accepted and closed at once
-    bool echo = true;                 // answer each DATA message with the same message
-};
-
-struct peer_info {
-    std::uint64_t id = 0;
-    std::string address; // "HOST:PORT" (TCP) or the socket path (Unix)
-};
-
-// Run on the peer's strand; different peers' callbacks may run concurrently on a multi-threaded
-// io_context.
-struct server_callbacks {
-    std::function<void(const peer_info&)> on_peer_connected;
-    std::function<void(const peer_info&, peer_state from, peer_state to, unsigned missed)>
-        on_peer_state;
-    std::function<void(const peer_info&, duration rtt, duration srtt)> on_peer_rtt;
-    std::function<void(const peer_info&, const verdict&)> on_peer_dead;
-    // Every session ends here, with its reason (after on_peer_dead for a verdict).
-    std::function<void(const peer_info&, boost::system::error_code reason)> on_peer_closed;
-    // Application messages, with their sequence number in the client's logical session (for
-    // deduplication after a failover); when unset and echo is on, messages are echoed.
-    std::function<void(const peer_info&, received_message message)> on_message;
-};
-
-struct server_stats {
-    std::uint64_t accepted = 0;
-    std::uint64_t rejected = 0; // over max_sessions
-    std::uint64_t active = 0;
-    std::uint64_t ended = 0;
-    std::map<std::string, std::uint64_t> endings; // error_name(reason) -> count
-    std::uint64_t bytes_sent = 0;                 // of the active sessions
-    std::uint64_t bytes_received = 0;
-};
-
 template <class Protocol>
-class basic_server {
+class basic_server : public server_frontend<native_server_adapter<Protocol>> {
 public:
     using protocol_type = Protocol;
     using endpoint_type = typename Protocol::endpoint;
 
-    // Binds and listens immediately, so local_endpoint() is valid after construction (port 0
+    // basic_server(io_context& ioc, const endpoint_type& endpoint, server_config config = {},
+    //              server_callbacks callbacks = {}):
+    // binds and listens immediately, so local_endpoint() is valid after construction (port 0
     // picks a free port). Throws boost::system::system_error if the endpoint cannot be bound.
-    basic_server(boost::asio::io_context& ioc, const endpoint_type& endpoint,
-                 server_config config = {}, server_callbacks callbacks = {});
-    ~basic_server();
-    basic_server(const basic_server&) = delete;
-    basic_server& operator=(const basic_server&) = delete;
-
-    endpoint_type local_endpoint() const;
-
-    // Accepts peers until close() or cancellation; completes with the reason (operation_aborted
-    // after close()). Signature: void(boost::system::error_code). Never completes inline.
-    template <class CompletionToken =
-                  boost::asio::default_completion_token_t<boost::asio::any_io_executor>>
-    auto async_run(CompletionToken&& token = {}) {
-        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-            [this](auto handler) {
-                start_run(boost::asio::any_completion_handler<void(boost::system::error_code)>(
-                    std::move(handler)));
-            },
-            token);
-    }
+    // async_run, close, stats, peer_stats: see server_frontend.
+    using server_frontend<native_server_adapter<Protocol>>::server_frontend;
 
     // Sends a message to one peer; false if that peer is gone. Any thread.
     bool send_to(std::uint64_t peer_id, std::string message);
-
-    // Stops accepting and closes every session (each sends CLOSE). Any thread.
-    void close();
-
-    server_stats stats() const;
-
-private:
-    struct state;
-    void start_run(boost::asio::any_completion_handler<void(boost::system::error_code)> handler);
-    std::shared_ptr<state> state_;
 };
 
 using tcp_server = basic_server<boost::asio::ip::tcp>;
 using unix_server = basic_server<boost::asio::local::stream_protocol>;
 
+extern template class server_frontend<native_server_adapter<boost::asio::ip::tcp>>;
+extern template class server_frontend<native_server_adapter<boost::asio::local::stream_protocol>>;
 extern template class basic_server<boost::asio::ip::tcp>;
 extern template class basic_server<boost::asio::local::stream_protocol>;
 

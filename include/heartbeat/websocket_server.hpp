@@ -12,96 +12,41 @@
 // TLS (wss://): with `tls` set, every connection first completes the TLS handshake (server
 // role, with that context's certificate), then the same HTTP upgrade, inside one
 // handshake_timeout; its sessions are wss_session.
-#include <heartbeat/server.hpp>
+//
+// The accept loop, the limit, the peers and their stats are the server core's, shared with
+// basic_server (server/server_core.hpp); the handshake and the sessions are WebSocket's
+// (server/websocket_server_adapter.hpp).
+#include <heartbeat/server/server_frontend.hpp>
+#include <heartbeat/server/server_types.hpp>
+#include <heartbeat/server/websocket_server_adapter.hpp>
+#include <heartbeat/server/websocket_server_config.hpp>
 #include <heartbeat/websocket_session.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <string>
-
-namespace boost::asio::ssl {
-class context;
-} // namespace boost::asio::ssl
 
 namespace heartbeat {
 
-struct http_page {
-    std::string content_type = "text/html; charset=utf-8";
-    std::string body;
-};
-
-struct websocket_server_config {
-    websocket_session_config session{};
-    std::size_t max_sessions = 10000; // further upgrades are refused with 503
-    bool echo = true;                 // answer each message with the same message, same kind
-    // Bound on the TLS handshake (with `tls`), reading the HTTP request and completing the
-    // upgrade, all together.
-    duration handshake_timeout = seconds(10);
-    // nullptr: plain WebSocket (ws://). Set: TLS on every connection (wss://); the context holds
-    // the server's certificate chain and key.
-    std::shared_ptr<boost::asio::ssl::context> tls;
-    // Largest HTTP request head (request line + headers) accepted before the upgrade.
-    std::size_t max_request_bytes = 16 * 1024;
-    // Pages served to plain HTTP GET/HEAD requests, by the path of the request target ("/",
-    // "/index.html"; a query string is ignored for the lookup).
-    std::map<std::string, http_page> http_pages;
-    // The Server header of HTTP responses and of the upgrade response.
-    std::string server_name = "heartbeat";
-};
-
-class websocket_server {
+class websocket_server : public server_frontend<websocket_server_adapter> {
 public:
-    using endpoint_type = boost::asio::ip::tcp::endpoint;
-
-    // Binds and listens immediately, so local_endpoint() is valid after construction (port 0
+    // websocket_server(io_context& ioc, const endpoint_type& endpoint,
+    //                  websocket_server_config config = {}, server_callbacks callbacks = {}):
+    // binds and listens immediately, so local_endpoint() is valid after construction (port 0
     // picks a free port). Throws boost::system::system_error if the endpoint cannot be bound
     // and invalid_argument if the session config is invalid.
     //
     // callbacks.on_message receives each message as received_message: its seq is the
     // message's number on that connection (1, 2, ...); WebSocket has no logical session across
     // reconnects. When on_message is unset and echo is on, messages are echoed.
-    websocket_server(boost::asio::io_context& ioc, const endpoint_type& endpoint,
-                     websocket_server_config config = {}, server_callbacks callbacks = {});
-    ~websocket_server();
-    websocket_server(const websocket_server&) = delete;
-    websocket_server& operator=(const websocket_server&) = delete;
-
-    endpoint_type local_endpoint() const;
-
-    // Accepts peers until close() or cancellation; completes with the reason (operation_aborted
-    // after close()). Signature: void(boost::system::error_code). Never completes inline.
-    template <class CompletionToken =
-                  boost::asio::default_completion_token_t<boost::asio::any_io_executor>>
-    auto async_run(CompletionToken&& token = {}) {
-        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-            [this](auto handler) {
-                start_run(boost::asio::any_completion_handler<void(boost::system::error_code)>(
-                    std::move(handler)));
-            },
-            token);
-    }
+    //
+    // async_run, close, stats, peer_stats: see server_frontend.
+    using server_frontend<websocket_server_adapter>::server_frontend;
 
     // Sends a message to one peer; false if that peer is gone. Any thread.
     bool send_to(std::uint64_t peer_id, std::string message,
                  websocket_message_kind kind = websocket_message_kind::binary);
-
-    // Stops accepting and closes every session (each sends a close frame, 1000). Any thread.
-    void close();
-
-    server_stats stats() const;
-
-    // Per-peer session stats (nullopt if that peer is gone). Any thread.
-    std::optional<session_stats> peer_stats(std::uint64_t peer_id) const;
-
-private:
-    struct state;
-    void start_run(boost::asio::any_completion_handler<void(boost::system::error_code)> handler);
-    std::shared_ptr<state> state_;
 };
+
+extern template class server_frontend<websocket_server_adapter>;
 
 } // namespace heartbeat

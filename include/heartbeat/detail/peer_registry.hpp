@@ -2,14 +2,12 @@
 // The bookkeeping every server shares, whatever its protocol: the table of live peers, their
 // ids, the session limit, the closed flag and the lifetime counters, behind one mutex because
 // stats(), send_to() and close() run on any thread while each peer's session runs on its own
-// strand. Also the per-peer session callbacks, which hold the server and the peer weakly: the
-// server owns its peers, so strong references would be a cycle that outlives the io_context.
+// strand.
 #include <heartbeat/error.hpp>
-#include <heartbeat/server.hpp>
+#include <heartbeat/server/server_types.hpp>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
-
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,9 +17,7 @@
 
 namespace heartbeat::detail {
 
-// "HOST:PORT", "[V6]:PORT", or the Unix socket path ("unix:peer" for an unnamed peer).
-std::string peer_address(const boost::asio::ip::tcp::endpoint& ep);
-std::string peer_address(const boost::asio::local::stream_protocol::endpoint& ep);
+enum class admission { admitted, full, closed };
 
 // Peer: a struct with a `peer_info info` member.
 template <class Peer>
@@ -37,24 +33,24 @@ public:
     // True (and counted as rejected) when `max_sessions` peers are live already.
     bool full(std::size_t max_sessions) {
         std::lock_guard lock(mutex_);
-        if (peers_.size() < max_sessions)
-            return false;
-        ++counters_.rejected;
-        return true;
+        return full_locked(max_sessions);
     }
 
-    // Gives `p` its id and address and counts it as accepted; false when closed.
-    bool accept(Peer& p, std::string address) {
+    // Admits a new peer: gives `p` its id and address and counts it as accepted. Refused (and
+    // counted as rejected) when `max_sessions` peers are live; refused when closed.
+    admission admit(Peer& p, std::string address, std::size_t max_sessions) {
         std::lock_guard lock(mutex_);
         if (closed_)
-            return false;
+            return admission::closed;
+        if (full_locked(max_sessions))
+            return admission::full;
         ++counters_.accepted;
         p.info.id = next_id_++;
         p.info.address = std::move(address);
-        return true;
+        return admission::admitted;
     }
 
-    // Lists an accepted peer once its session exists; false when the server closed meanwhile
+    // Lists an admitted peer once its session exists; false when the server closed meanwhile
     // (the caller then drops the session without running it).
     bool insert(peer_ptr p) {
         std::lock_guard lock(mutex_);
@@ -115,6 +111,13 @@ public:
     }
 
 private:
+    bool full_locked(std::size_t max_sessions) {
+        if (peers_.size() < max_sessions)
+            return false;
+        ++counters_.rejected;
+        return true;
+    }
+
     std::vector<peer_ptr> list_locked() const {
         std::vector<peer_ptr> out;
         out.reserve(peers_.size());
@@ -129,36 +132,5 @@ private:
     std::uint64_t next_id_ = 1;
     bool closed_ = false;
 };
-
-// The session callbacks of one peer, forwarding to the server's callbacks with the peer's info.
-// Server: a type with a `server_callbacks callbacks` member. Only the callbacks the application
-// set are installed, so a session without them does no work for them.
-template <class Server, class Peer>
-session_callbacks peer_session_callbacks(const server_callbacks& callbacks,
-                                         std::weak_ptr<Server> server, std::weak_ptr<Peer> peer) {
-    session_callbacks out;
-    if (callbacks.on_peer_state)
-        out.on_state_change = [server, peer](peer_state from, peer_state to, unsigned missed) {
-            auto s = server.lock();
-            auto p = peer.lock();
-            if (s && p)
-                s->callbacks.on_peer_state(p->info, from, to, missed);
-        };
-    if (callbacks.on_peer_rtt)
-        out.on_rtt = [server, peer](duration rtt, const rtt_estimator& est) {
-            auto s = server.lock();
-            auto p = peer.lock();
-            if (s && p)
-                s->callbacks.on_peer_rtt(p->info, rtt, est.srtt());
-        };
-    if (callbacks.on_peer_dead)
-        out.on_verdict = [server, peer](const verdict& v) {
-            auto s = server.lock();
-            auto p = peer.lock();
-            if (s && p)
-                s->callbacks.on_peer_dead(p->info, v);
-        };
-    return out;
-}
 
 } // namespace heartbeat::detail

@@ -1,4 +1,4 @@
-#include <heartbeat/detail/peer_registry.hpp>
+#include <heartbeat/detail/peer_address.hpp>
 
 namespace heartbeat::detail {
 
