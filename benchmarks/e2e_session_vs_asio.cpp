@@ -36,9 +36,9 @@
 //        process, no fork), --echo-trips=N times a fixed number of round trips.
 //        The defaults finish in about 40 s on a 2-core VM.
 #include <heartbeat/session/session_core.hpp> // only for sizeof(the session core)
-#include <heartbeat/heartbeat_monitor.hpp>
-#include <heartbeat/rtt_estimator.hpp>
-#include <heartbeat/session.hpp>
+#include <heartbeat/core/heartbeat_monitor.hpp>
+#include <heartbeat/core/rtt_estimator.hpp>
+#include <heartbeat/protocol/native/native_session.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -51,7 +51,7 @@
 //        memory: in this process, no fork),
 //        --echo-trips=N times a fixed number of round trips.
 //        The defaults finish in about 35 s on a 2-core VM.
-#include <heartbeat/websocket_session.hpp>
+#include <heartbeat/protocol/websocket/websocket_session.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -5,7 +5,7 @@
 // (mallinfo2) by stage, operator-new calls, and the kernel's Slab and socket slab caches.
 #include "harness.hpp"
 
-#include <heartbeat/heartbeat_monitor.hpp>
+#include <heartbeat/core/heartbeat_monitor.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -1,6 +1,6 @@
 // Frame codec throughput. The codec sits on every byte a session reads or writes, so it must stay
 // far below the cost of the syscalls around it: the target is >= 1 GB/s decoding 64-byte DATA.
-#include <heartbeat/frame_codec.hpp>
+#include <heartbeat/protocol/native/frame_codec.hpp>
 
 #include <benchmark/benchmark.h>
 

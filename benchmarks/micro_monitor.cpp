@@ -1,5 +1,5 @@
 // Cost of one heartbeat-monitor step: the per-frame path (on_inbound) and a full ping cycle.
-#include <heartbeat/heartbeat_monitor.hpp>
+#include <heartbeat/core/heartbeat_monitor.hpp>
 
 #include <benchmark/benchmark.h>
 

@@ -1,7 +1,7 @@
 // A heartbeat monitor deciding ping / suspect / dead on a simulated timeline: a healthy peer
 // that answers in 12 ms, then a 5 s stall of our own process that must not kill it, then a
 // peer that freezes. No sockets, no sleeps: the sans-io core runs on a fake clock.
-#include <heartbeat/heartbeat_monitor.hpp>
+#include <heartbeat/core/heartbeat_monitor.hpp>
 
 #include <cstdio>
 

@@ -10,7 +10,7 @@
 // 77 (skipped) when redis-server is not installed, 0 when the failover worked.
 #include "support/local_server.hpp"
 
-#include <heartbeat/client.hpp>
+#include <heartbeat/client/client.hpp>
 #include <heartbeat/protocol/resp/resp_command.hpp>
 #include <heartbeat/protocol/resp/resp_value.hpp>
 

@@ -30,7 +30,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 echo "== multi-threaded session tests under ThreadSanitizer =="
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHEARTBEAT_SANITIZE=thread \
   -DHEARTBEAT_BUILD_BENCHMARKS=OFF -DHEARTBEAT_BUILD_EXAMPLES=OFF -DHEARTBEAT_BUILD_TOOLS=OFF \
-  -DHEARTBEAT_INTEGRATION_GLOB='session_threads_test.cpp;websocket_completion_test.cpp' >/dev/null
+  -DHEARTBEAT_INTEGRATION_GLOB='session_threads_test.cpp;websocket_completion_test.cpp;server_cancel_test.cpp' >/dev/null
 cmake --build build-tsan -j"$jobs" --target integration_tests
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-  ctest --test-dir build-tsan --output-on-failure -R 'SessionThreads|WebSocketCompletion' --no-tests=error
+  ctest --test-dir build-tsan --output-on-failure -R 'SessionThreads|WebSocketCompletion|ServerCancel' --no-tests=error

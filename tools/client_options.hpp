@@ -4,8 +4,8 @@
 // errors name the flag, not the library field, because the flag is what the user can fix.
 #include "session_options.hpp"
 
-#include <heartbeat/client_config.hpp>
-#include <heartbeat/endpoint.hpp>
+#include <heartbeat/client/client_config.hpp>
+#include <heartbeat/client/endpoint.hpp>
 
 #include <string>
 #include <string_view>

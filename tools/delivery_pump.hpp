@@ -11,7 +11,7 @@
 // Everything runs on the io_context's one thread; the client must outlive the pump.
 #include "json_events.hpp"
 
-#include <heartbeat/client.hpp>
+#include <heartbeat/client/client.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>

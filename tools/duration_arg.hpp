@@ -2,7 +2,7 @@
 // Durations on the command line: a non-negative decimal number with a mandatory unit, `ms`, `s`
 // or `m` (250ms, 1.5s, 2m). A bare number is rejected because "5" is ambiguous between the
 // units people expect from other tools.
-#include <heartbeat/clock.hpp>
+#include <heartbeat/core/clock.hpp>
 
 #include <string_view>
 

@@ -3,7 +3,7 @@
 // `begin` once so the command can close its sessions (each sends CLOSE), then waits until
 // `finished()` says everything has ended and stops the io_context. A bounded grace period and a
 // second signal both force the stop, so a peer that never acknowledges cannot keep us alive.
-#include <heartbeat/clock.hpp>
+#include <heartbeat/core/clock.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>

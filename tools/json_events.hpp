@@ -5,7 +5,7 @@
 // (integer milliseconds since the tool started, from the monotonic clock) and `event`, followed
 // by the event's fields in a fixed order. Each line is flushed as soon as it is written, so a
 // reader on a pipe sees events live.
-#include <heartbeat/clock.hpp>
+#include <heartbeat/core/clock.hpp>
 
 #include <cstdint>
 #include <cstdio>

@@ -5,9 +5,9 @@
 #include "json_events.hpp"
 #include "usage_error.hpp"
 
-#include <heartbeat/error.hpp>
-#include <heartbeat/server.hpp>
-#include <heartbeat/websocket_server.hpp>
+#include <heartbeat/core/error.hpp>
+#include <heartbeat/server/server.hpp>
+#include <heartbeat/server/websocket_server.hpp>
 
 #include <boost/asio/ssl/context.hpp>
 

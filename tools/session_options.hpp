@@ -2,7 +2,7 @@
 // The heartbeat flags shared by `serve` and `watch`, kept as the text the user typed until
 // make_session_config turns them into a validated session_config. Errors name the flag, not the
 // library field, because the flag is what the user can fix.
-#include <heartbeat/session_config.hpp>
+#include <heartbeat/protocol/native/session_config.hpp>
 
 #include <string>
 

@@ -6,8 +6,8 @@
 #include "usage_error.hpp"
 #include "watch_event_view.hpp"
 
-#include <heartbeat/client.hpp>
-#include <heartbeat/error.hpp>
+#include <heartbeat/client/client.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -11,7 +11,7 @@
 // Sans-io: feed it events in order (one client's events), get lines back.
 #include "json_events.hpp"
 
-#include <heartbeat/client_events.hpp>
+#include <heartbeat/client/client_events.hpp>
 
 #include <optional>
 #include <string>

@@ -4,8 +4,8 @@
 #include "probe.hpp"
 
 #include <heartbeat/detail/completion.hpp>
-#include <heartbeat/error.hpp>
-#include <heartbeat/random.hpp>
+#include <heartbeat/core/error.hpp>
+#include <heartbeat/core/random.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/context.hpp>

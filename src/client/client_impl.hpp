@@ -8,9 +8,9 @@
 // Everything here runs on `strand`, except stats() (under stats_mutex).
 #include "resend_buffer.hpp"
 
-#include <heartbeat/client.hpp>
+#include <heartbeat/client/client.hpp>
 #include <heartbeat/core/supervisor_fsm.hpp>
-#include <heartbeat/detail/supervised_session.hpp>
+#include <heartbeat/client/supervised_session.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 

@@ -2,7 +2,7 @@
 // What the supervisor's connection attempts share (src/supervised_session.cpp for native and
 // WebSocket endpoints, src/client/profile_connections.cpp for Redis, MQTT and line ones): the
 // abort hook of an attempt, and the client side of a TLS handshake (SNI, certificate checks).
-#include <heartbeat/detail/supervised_session.hpp>
+#include <heartbeat/client/supervised_session.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>

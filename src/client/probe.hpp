@@ -2,10 +2,10 @@
 // A failback probe: a heartbeat-only connection to a more preferred endpoint, healthy when the
 // endpoint answers a ping in time. The supervisor machine decides when to probe which endpoint
 // and what the results mean; this only performs one probe.
-#include <heartbeat/clock.hpp>
-#include <heartbeat/detail/supervised_session.hpp>
-#include <heartbeat/endpoint.hpp>
-#include <heartbeat/session_config.hpp>
+#include <heartbeat/core/clock.hpp>
+#include <heartbeat/client/supervised_session.hpp>
+#include <heartbeat/client/endpoint.hpp>
+#include <heartbeat/protocol/native/session_config.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

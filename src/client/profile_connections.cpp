@@ -2,8 +2,8 @@
 // forms): the profile's config from the client's session config and the endpoint's options, the
 // TLS handshake where the scheme asks for one, and one adapter for all three session types.
 #include <heartbeat/detail/handshake_deadline.hpp>
-#include <heartbeat/detail/supervised_session.hpp>
-#include <heartbeat/error.hpp>
+#include <heartbeat/client/supervised_session.hpp>
+#include <heartbeat/core/error.hpp>
 #include <heartbeat/protocol/profile_sessions.hpp>
 
 #include "connect_helpers.hpp"

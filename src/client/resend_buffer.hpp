@@ -4,7 +4,7 @@
 // reconnect the unacknowledged ones go to the next session, in order, before any new one.
 // Bounded in messages and bytes, though one message always fits. No I/O: the client's driver
 // hands the messages to its sessions and reports the acknowledgements.
-#include <heartbeat/session_events.hpp>
+#include <heartbeat/session/session_events.hpp>
 
 #include <cstddef>
 #include <cstdint>

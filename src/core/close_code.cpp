@@ -1,6 +1,6 @@
 #include <heartbeat/core/close_code.hpp>
 
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 
 namespace heartbeat {
 

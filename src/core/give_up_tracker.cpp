@@ -1,6 +1,6 @@
 #include <heartbeat/core/give_up_tracker.hpp>
 
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 
 namespace heartbeat {
 

@@ -1,4 +1,4 @@
-#include <heartbeat/server.hpp>
+#include <heartbeat/server/server.hpp>
 
 #include <heartbeat/server/server_frontend_impl.hpp>
 

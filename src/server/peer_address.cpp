@@ -1,4 +1,4 @@
-#include <heartbeat/detail/peer_address.hpp>
+#include <heartbeat/server/peer_address.hpp>
 
 namespace heartbeat::detail {
 

@@ -1,4 +1,4 @@
-#include <heartbeat/websocket_server.hpp>
+#include <heartbeat/server/websocket_server.hpp>
 
 #include <heartbeat/server/server_frontend_impl.hpp>
 

@@ -1,7 +1,7 @@
 // Proves an installed heartbeat is usable through find_package: uses the core and the error
 // category, and exits non-zero if either misbehaves.
-#include <heartbeat/config.hpp>
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/config.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <cstdio>
 

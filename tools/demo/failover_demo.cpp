@@ -1,8 +1,8 @@
 #include "failover_demo.hpp"
 
-#include <heartbeat/client.hpp>
-#include <heartbeat/resume_store.hpp>
-#include <heartbeat/server.hpp>
+#include <heartbeat/client/client.hpp>
+#include <heartbeat/session/resume_store.hpp>
+#include <heartbeat/server/server.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

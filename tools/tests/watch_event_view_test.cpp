@@ -1,6 +1,6 @@
 #include "watch_event_view.hpp"
 
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <boost/asio/error.hpp>
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 // sender free its resend buffer). An ACK is cheap to piggyback on a write that goes out anyway,
 // and costly alone, so: one ACK at once for every `batch` (64) messages delivered; otherwise the
 // value rides on the next write, or goes alone once `delay` has passed without one. Sans-io.
-#include <heartbeat/clock.hpp>
+#include <heartbeat/core/clock.hpp>
 
 #include <cstdint>
 #include <optional>

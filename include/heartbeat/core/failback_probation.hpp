@@ -10,9 +10,9 @@
 //  * Once endpoint_policy::failback_target names an endpoint, probing stops and the session
 //    drains: it gets no new messages, and is closed once what it was handed is acknowledged,
 //    or `drain_timeout` after the drain began, whichever comes first.
-#include <heartbeat/clock.hpp>
+#include <heartbeat/core/clock.hpp>
 #include <heartbeat/core/supervisor_actions.hpp>
-#include <heartbeat/endpoint_policy.hpp>
+#include <heartbeat/core/endpoint_policy.hpp>
 
 #include <cstddef>
 #include <cstdint>

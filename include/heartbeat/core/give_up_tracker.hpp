@@ -10,8 +10,8 @@
 //    session that ended before its handshake) since the last established session.
 //  * give_up.max_downtime: an attempt failed that long after the last established session
 //    ended (or after the start). Both give up with error::all_endpoints_failed.
-#include <heartbeat/client_config.hpp>
-#include <heartbeat/clock.hpp>
+#include <heartbeat/client/client_config.hpp>
+#include <heartbeat/core/clock.hpp>
 
 #include <boost/system/error_code.hpp>
 

@@ -3,8 +3,8 @@
 // intervals it accepts from the other (min: ping policing; max: how long it tolerates silence,
 // 0 = no limit). We keep our own interval when the peer accepts it, slow down to the peer's
 // floor, speed up to its ceiling, and never go below its floor. Sans-io.
-#include <heartbeat/clock.hpp>
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/clock.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <boost/system/error_code.hpp>
 

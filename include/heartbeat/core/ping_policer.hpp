@@ -3,7 +3,7 @@
 // that pings sooner than 80% of our minimum interval earns a strike and is asked to slow down;
 // one strike more than allowed ends the session. A ping at a proper distance clears the strikes,
 // so a single burst (a reconnect storm, a clock hiccup) is forgiven. Sans-io: times come in.
-#include <heartbeat/clock.hpp>
+#include <heartbeat/core/clock.hpp>
 
 namespace heartbeat {
 

@@ -1,7 +1,7 @@
 #pragma once
 // time_point + duration that stops at time_point::max() instead of overflowing, for deadlines
 // computed from configured durations.
-#include <heartbeat/clock.hpp>
+#include <heartbeat/core/clock.hpp>
 
 namespace heartbeat {
 

@@ -2,8 +2,8 @@
 // What the supervisor machine (core/supervisor_fsm.hpp) asks its driver to do: one asynchronous
 // operation, or one event to deliver, per action, performed in the order given. Every
 // asynchronous action reports back as an input (core/supervisor_inputs.hpp).
-#include <heartbeat/client_events.hpp>
-#include <heartbeat/clock.hpp>
+#include <heartbeat/client/client_events.hpp>
+#include <heartbeat/core/clock.hpp>
 
 #include <boost/system/error_code.hpp>
 

@@ -29,16 +29,16 @@
 // Events: connecting, connected (the session's handshake), suspect, alive, rtt, dead, closed
 // (every attempt or session that ends, except a connect abandoned by close or cancel),
 // reconnecting, failover, failback, gave_up. Not thread-safe: the driver serialises inputs.
-#include <heartbeat/backoff.hpp>
-#include <heartbeat/client_config.hpp>
-#include <heartbeat/client_events.hpp>
-#include <heartbeat/clock.hpp>
+#include <heartbeat/core/backoff.hpp>
+#include <heartbeat/client/client_config.hpp>
+#include <heartbeat/client/client_events.hpp>
+#include <heartbeat/core/clock.hpp>
 #include <heartbeat/core/failback_probation.hpp>
 #include <heartbeat/core/give_up_tracker.hpp>
 #include <heartbeat/core/supervisor_actions.hpp>
 #include <heartbeat/core/supervisor_inputs.hpp>
-#include <heartbeat/endpoint_policy.hpp>
-#include <heartbeat/random.hpp>
+#include <heartbeat/core/endpoint_policy.hpp>
+#include <heartbeat/core/random.hpp>
 
 #include <boost/system/error_code.hpp>
 

@@ -2,8 +2,8 @@
 // What the client's driver tells the supervisor machine (core/supervisor_fsm.hpp): one input per
 // request of the application or completed operation, fed to supervisor_fsm::resume together
 // with the time it happened. The machine reads no clock: `now` is always given.
-#include <heartbeat/clock.hpp>
-#include <heartbeat/heartbeat_monitor.hpp>
+#include <heartbeat/core/clock.hpp>
+#include <heartbeat/core/heartbeat_monitor.hpp>
 
 #include <boost/system/error_code.hpp>
 

@@ -7,7 +7,7 @@
 // The socket moves as the connection is wrapped (socket -> TLS stream -> WebSocket stream):
 // track() follows it. All calls and the timer's handler run on the connection's strand, and the
 // socket is touched only while the deadline is armed, i.e. while its owner awaits a handshake.
-#include <heartbeat/clock.hpp>
+#include <heartbeat/core/clock.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -2,9 +2,9 @@
 // How the native heartbeat protocol plugs into server_core (see there for the adapter's
 // members): an accepted socket becomes a basic_session at once (its HELLO exchange is the
 // session's own), messages are received_message and are echoed as they came.
-#include <heartbeat/resume_store.hpp>
+#include <heartbeat/session/resume_store.hpp>
 #include <heartbeat/server/server_config.hpp>
-#include <heartbeat/session.hpp>
+#include <heartbeat/protocol/native/native_session.hpp>
 
 #include <boost/system/error_code.hpp>
 

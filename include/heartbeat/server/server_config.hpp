@@ -1,6 +1,6 @@
 #pragma once
 // Configuration of the native heartbeat server (basic_server: tcp_server, unix_server).
-#include <heartbeat/session_config.hpp>
+#include <heartbeat/protocol/native/session_config.hpp>
 
 #include <cstddef>
 

@@ -27,9 +27,9 @@
 // Lifetime: held by a shared_ptr (the server's, and each running peer's), so a peer's completion
 // always finds it alive.
 #include <heartbeat/detail/completion.hpp>
-#include <heartbeat/detail/peer_address.hpp>
-#include <heartbeat/detail/peer_registry.hpp>
-#include <heartbeat/detail/peer_session_callbacks.hpp>
+#include <heartbeat/server/peer_address.hpp>
+#include <heartbeat/server/peer_registry.hpp>
+#include <heartbeat/server/peer_session_callbacks.hpp>
 #include <heartbeat/server/server_types.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>

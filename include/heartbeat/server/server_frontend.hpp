@@ -4,7 +4,7 @@
 // the public headers; its members are compiled once per protocol, in that server's .cpp
 // (server_frontend_impl.hpp).
 #include <heartbeat/server/server_types.hpp>
-#include <heartbeat/session_events.hpp>
+#include <heartbeat/session/session_events.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>

@@ -2,7 +2,7 @@
 // What every server reports, whatever its protocol: who a peer is, the per-peer callbacks and
 // the aggregated stats. Below the servers and their core, so the bookkeeping shared by all of
 // them (detail/peer_registry.hpp) needs no server header.
-#include <heartbeat/session_events.hpp>
+#include <heartbeat/session/session_events.hpp>
 
 #include <boost/system/error_code.hpp>
 

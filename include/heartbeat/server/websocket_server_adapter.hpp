@@ -5,7 +5,7 @@
 // max_sessions with 503, any other upgrade becomes a ws_session or wss_session. Messages are
 // websocket_message; the echo keeps their kind (text or binary).
 #include <heartbeat/server/websocket_server_config.hpp>
-#include <heartbeat/websocket_session.hpp>
+#include <heartbeat/protocol/websocket/websocket_session.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/websocket/stream_fwd.hpp>

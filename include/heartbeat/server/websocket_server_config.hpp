@@ -1,8 +1,8 @@
 #pragma once
 // Configuration of the WebSocket server: its sessions, the session limit, the handshake (TLS,
 // HTTP upgrade) and the plain HTTP pages it serves on the same port.
-#include <heartbeat/clock.hpp>
-#include <heartbeat/websocket_session.hpp>
+#include <heartbeat/core/clock.hpp>
+#include <heartbeat/protocol/websocket/websocket_session.hpp>
 
 #include <cstddef>
 #include <map>

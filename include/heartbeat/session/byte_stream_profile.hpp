@@ -37,9 +37,9 @@
 // that goes out anyway), on_writer_idle (the writer has nothing left: append something due now,
 // or ctx.wake_at() when it will be). See protocol/native/native_profile.hpp for all of them, and
 // examples/ for a complete user-defined profile.
-#include <heartbeat/clock.hpp>
-#include <heartbeat/config.hpp>
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/clock.hpp>
+#include <heartbeat/core/config.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <boost/system/error_code.hpp>
 

@@ -20,8 +20,8 @@
 // Lifetime: the session must outlive its async_run operation; async_send / async_receive /
 // async_wait_event complete (with the reason the session ended) before async_run does.
 #include <heartbeat/detail/handler_box.hpp>
-#include <heartbeat/error.hpp>
-#include <heartbeat/session_events.hpp>
+#include <heartbeat/core/error.hpp>
+#include <heartbeat/session/session_events.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associated_executor.hpp>

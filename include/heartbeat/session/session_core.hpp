@@ -14,8 +14,8 @@
 // Everything here runs on the session's executor. No coroutine frame lives while a session runs:
 // the heartbeat is a timer on plain callbacks.
 #include <heartbeat/detail/completion.hpp>
-#include <heartbeat/detail/event_queue.hpp>
-#include <heartbeat/detail/monitor_step_report.hpp>
+#include <heartbeat/session/event_queue.hpp>
+#include <heartbeat/session/monitor_step_report.hpp>
 #include <heartbeat/detail/operation_cache.hpp>
 #include <heartbeat/detail/ring_queue.hpp>
 #include <heartbeat/session/session.hpp>

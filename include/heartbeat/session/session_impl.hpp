@@ -3,7 +3,7 @@
 // over to the session core on the session's executor. Included by a link's implementation
 // header (stream_session_impl.hpp, websocket_session_impl.hpp); the stock sessions are compiled
 // once in src/.
-#include <heartbeat/detail/queued_send.hpp>
+#include <heartbeat/session/queued_send.hpp>
 #include <heartbeat/detail/running_in_this_thread.hpp>
 #include <heartbeat/session/session_core.hpp>
 

@@ -3,7 +3,7 @@
 // updates them on its executor: relaxed atomics for the per-frame counters, a mutex for the
 // rarely-changing rest (state, RTT), updated only when they change.
 #include <heartbeat/detail/single_writer_counter.hpp>
-#include <heartbeat/session_events.hpp>
+#include <heartbeat/session/session_events.hpp>
 
 #include <atomic>
 #include <cstdint>

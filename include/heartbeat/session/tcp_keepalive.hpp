@@ -4,7 +4,7 @@
 // whole seconds, at least 1), TCP_USER_TIMEOUT = 2 x budget so unacknowledged data cannot sit in
 // the send queue for the kernel's 15-minute default, and TCP_NODELAY because heartbeats are
 // latency-sensitive small writes.
-#include <heartbeat/config.hpp>
+#include <heartbeat/core/config.hpp>
 #include <heartbeat/session/stream_control.hpp>
 
 #include <boost/asio/ip/tcp.hpp>

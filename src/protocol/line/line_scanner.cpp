@@ -1,6 +1,6 @@
 #include <heartbeat/protocol/line/line_scanner.hpp>
 
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <algorithm>
 #include <cstring>

@@ -2,7 +2,7 @@
 
 #include "mqtt_whole_packet.hpp"
 
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <bitset>
 

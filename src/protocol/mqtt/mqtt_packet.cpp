@@ -1,6 +1,6 @@
 #include <heartbeat/protocol/mqtt/mqtt_packet.hpp>
 
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 #include <heartbeat/protocol/mqtt/detail/mqtt_wire.hpp>
 
 namespace heartbeat::mqtt {

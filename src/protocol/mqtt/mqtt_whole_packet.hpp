@@ -1,7 +1,7 @@
 #pragma once
 // For the encoders and decoders of individual packet types: putting the fixed header in front
 // of a body, and taking one whole packet apart again.
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 #include <heartbeat/protocol/mqtt/detail/mqtt_wire.hpp>
 #include <heartbeat/protocol/mqtt/mqtt_packet.hpp>
 

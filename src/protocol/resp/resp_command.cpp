@@ -1,6 +1,6 @@
 #include <heartbeat/protocol/resp/resp_command.hpp>
 
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <algorithm>
 #include <stdexcept>

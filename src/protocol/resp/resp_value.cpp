@@ -1,6 +1,6 @@
 #include <heartbeat/protocol/resp/resp_value.hpp>
 
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <charconv>
 #include <cstddef>

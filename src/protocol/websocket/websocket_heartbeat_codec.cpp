@@ -1,6 +1,6 @@
 // The parts of the WebSocket session that are not templates: config validation and the wire
 // formats of the heartbeats.
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 #include <heartbeat/protocol/websocket/websocket_config.hpp>
 #include <heartbeat/protocol/websocket/websocket_heartbeat_codec.hpp>
 

@@ -3,7 +3,7 @@
 // Prints the port on the first line of stdout, then serves until killed.
 //
 // Usage: hb_test_peer [interval_ms pong_timeout_ms max_missed]
-#include <heartbeat/server.hpp>
+#include <heartbeat/server/server.hpp>
 
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>

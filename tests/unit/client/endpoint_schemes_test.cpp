@@ -1,6 +1,6 @@
 // redis://, mqtt:// and line:// endpoints (and their TLS forms): user info, database, options,
 // default ports, masked passwords, and every malformed form refused with a reason.
-#include <heartbeat/endpoint.hpp>
+#include <heartbeat/client/endpoint.hpp>
 
 #include <gtest/gtest.h>
 

@@ -5,10 +5,10 @@
 //   EXPECT_EQ(h.step(at(0), sv::start{}), (lines{"emit connecting a #1", "connect a"}));
 //
 // Endpoints are labelled a, b, c... Times print as milliseconds since the fake epoch.
-#include <heartbeat/client_config.hpp>
+#include <heartbeat/client/client_config.hpp>
 #include <heartbeat/core/supervisor_fsm.hpp>
-#include <heartbeat/error.hpp>
-#include <heartbeat/reconnect_budget.hpp>
+#include <heartbeat/core/error.hpp>
+#include <heartbeat/core/reconnect_budget.hpp>
 
 #include <boost/asio/error.hpp>
 

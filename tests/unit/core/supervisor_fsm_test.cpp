@@ -3,7 +3,7 @@
 // files. Each step asserts the exact actions, times and events.
 #include "supervisor_fsm_harness.hpp"
 
-#include <heartbeat/backoff.hpp>
+#include <heartbeat/core/backoff.hpp>
 
 #include <gtest/gtest.h>
 

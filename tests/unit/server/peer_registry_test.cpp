@@ -1,6 +1,6 @@
 // The bookkeeping every server shares: admission against max_sessions (a refusal is counted as
 // rejected), ids, the closed flag and the lifetime counters.
-#include <heartbeat/detail/peer_registry.hpp>
+#include <heartbeat/server/peer_registry.hpp>
 
 #include <gtest/gtest.h>
 

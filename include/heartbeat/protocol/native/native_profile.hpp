@@ -11,11 +11,11 @@
 #include <heartbeat/core/interval_negotiation.hpp>
 #include <heartbeat/core/ping_policer.hpp>
 #include <heartbeat/detail/single_writer_counter.hpp>
-#include <heartbeat/frame_codec.hpp>
-#include <heartbeat/resume_store.hpp>
+#include <heartbeat/protocol/native/frame_codec.hpp>
+#include <heartbeat/session/resume_store.hpp>
 #include <heartbeat/session/byte_stream_profile.hpp>
-#include <heartbeat/session_config.hpp>
-#include <heartbeat/session_events.hpp>
+#include <heartbeat/protocol/native/session_config.hpp>
+#include <heartbeat/session/session_events.hpp>
 
 #include <algorithm>
 #include <memory>

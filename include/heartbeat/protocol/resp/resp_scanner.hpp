@@ -23,7 +23,7 @@
 // has an empty line; a verbatim string's payload starts with a 3-byte format and ':'. Length,
 // count, integer, boolean and null lines longer than 32 bytes are malformed (a legitimate one is
 // at most 20).
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <boost/system/error_code.hpp>
 

@@ -1,6 +1,6 @@
 #pragma once
 // What a WebSocket session is configured with and what it delivers.
-#include <heartbeat/config.hpp>
+#include <heartbeat/core/config.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -2,7 +2,7 @@
 
 #include "mqtt_test_bytes.hpp"
 
-#include <heartbeat/error.hpp>
+#include <heartbeat/core/error.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,91 @@
+#pragma once
+// Configuration aggregates. Every field has a documented default; `validate` names the first
+// bad field so `invalid_config` errors say exactly what is wrong.
+#include <heartbeat/core/clock.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace heartbeat {
+
+// What counts as proof that the peer is alive.
+enum class liveness_mode {
+    any_inbound, // any inbound frame resets the silence clock; ping only when quiet (default)
+    pong_only,   // only pongs count: detects a peer whose transport answers but whose app is wedged
+};
+
+enum class detector_kind {
+    missed_count, // dead after `max_missed` consecutive unanswered pings (default)
+    phi_accrual,  // dead when phi of the inbound inter-arrival distribution passes a threshold
+};
+
+// Hayashibara et al., "The phi accrual failure detector" (2004), as tuned by Akka/Cassandra.
+struct phi_accrual_config {
+    double suspect_threshold = 3.0;                 // phi at which the peer becomes suspect
+    double dead_threshold = 8.0;                    // phi at which the peer is declared dead
+    std::size_t window_size = 200;                  // inter-arrival samples kept (fixed memory)
+    duration min_std_deviation = milliseconds(100); // floor so a very regular peer is not
+                                                    // declared dead by a tiny hiccup
+    duration acceptable_pause = milliseconds(0);    // added to the mean: tolerated extra gap
+    duration first_interval_estimate = seconds(1);  // prior mean before any sample
+};
+
+// Heartbeat monitor. Worst-case silence before a `peer_dead` verdict (missed-count detector,
+// fixed pong timeout, pings written promptly) is
+//     interval * (1 + jitter) + max_missed * pong_timeout
+// and the verdict is never issued before `interval + max_missed * pong_timeout` of silence
+// (the silence budget), not counting time our own process was stalled.
+struct monitor_config {
+    duration interval = seconds(2);     // inbound silence after which a ping is sent
+    double jitter = 0.1;                // fraction: each quiet period is interval*(1±jitter)
+    duration pong_timeout = seconds(2); // time after a ping is written for its reply
+    unsigned max_missed = 3;            // consecutive unanswered pings => dead
+    liveness_mode liveness = liveness_mode::any_inbound;
+    bool adaptive_pong_timeout = false; // use max(pong_timeout_floor, srtt + 4*rttvar)
+    duration pong_timeout_floor = milliseconds(200);
+    duration stall_tolerance = milliseconds(250); // a timer this late means our process stalled
+    detector_kind detector = detector_kind::missed_count;
+    phi_accrual_config phi{};
+};
+
+// Reconnect backoff. Defaults are gRPC's connection-backoff parameters.
+enum class backoff_jitter {
+    full,         // delay uniform in [0, base]: AWS "full jitter", spreads a fleet best (default)
+    proportional, // delay = base * (1 ± jitter): gRPC's rule
+};
+struct backoff_config {
+    duration initial = seconds(1);
+    double multiplier = 1.6;
+    double jitter = 0.2; // used by `proportional`
+    duration max = seconds(120);
+    backoff_jitter mode = backoff_jitter::full;
+    duration reset_after = seconds(10); // a session that lived this long resets the backoff
+};
+
+// Failover across an ordered endpoint list and failback to a more preferred one.
+struct endpoint_policy_config {
+    bool failback = true;
+    unsigned healthy_probes = 3;      // consecutive good probes before failing back
+    duration min_dwell = seconds(10); // minimum time on the current endpoint before failback
+};
+
+// Names the first invalid field, e.g. {"monitor_config.interval", "must be > 0"}.
+struct config_error {
+    std::string field;
+    std::string reason;
+    std::string message() const { return "invalid_config: " + field + " " + reason; }
+};
+
+std::optional<config_error> validate(const phi_accrual_config& c);
+std::optional<config_error> validate(const monitor_config& c);
+std::optional<config_error> validate(const backoff_config& c);
+std::optional<config_error> validate(const endpoint_policy_config& c);
+
+// Silence budget of a config: interval + max_missed * pong_timeout.
+constexpr duration silence_budget(const monitor_config& c) noexcept {
+    return c.interval + c.max_missed * c.pong_timeout;
+}
+
+} // namespace heartbeat
