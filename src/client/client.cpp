@@ -4,8 +4,8 @@
 
 #include "client_impl.hpp"
 
-#include <heartbeat/detail/completion.hpp>
 #include <heartbeat/core/error.hpp>
+#include <heartbeat/detail/completion.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/dispatch.hpp>

@@ -3,9 +3,9 @@
 
 #include "probe.hpp"
 
-#include <heartbeat/detail/completion.hpp>
 #include <heartbeat/core/error.hpp>
 #include <heartbeat/core/random.hpp>
+#include <heartbeat/detail/completion.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/context.hpp>

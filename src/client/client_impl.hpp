@@ -9,7 +9,7 @@
 #include "resend_buffer.hpp"
 
 #include <heartbeat/client/client.hpp>
-#include <heartbeat/core/supervisor_fsm.hpp>
+#include <heartbeat/client/supervisor_fsm.hpp>
 #include <heartbeat/client/supervised_session.hpp>
 
 #include <boost/asio/steady_timer.hpp>

@@ -1,9 +1,9 @@
 // The client supervisor's sessions for redis://, mqtt:// and line:// endpoints (and their TLS
 // forms): the profile's config from the client's session config and the endpoint's options, the
 // TLS handshake where the scheme asks for one, and one adapter for all three session types.
-#include <heartbeat/detail/handshake_deadline.hpp>
 #include <heartbeat/client/supervised_session.hpp>
 #include <heartbeat/core/error.hpp>
+#include <heartbeat/detail/handshake_deadline.hpp>
 #include <heartbeat/protocol/profile_sessions.hpp>
 
 #include "connect_helpers.hpp"

@@ -2,8 +2,8 @@
 
 #include "connect_helpers.hpp"
 
-#include <heartbeat/detail/handshake_deadline.hpp>
 #include <heartbeat/core/error.hpp>
+#include <heartbeat/detail/handshake_deadline.hpp>
 #include <heartbeat/protocol/native/native_session.hpp>
 #include <heartbeat/protocol/websocket/websocket_session.hpp>
 

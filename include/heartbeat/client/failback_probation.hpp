@@ -10,8 +10,8 @@
 //  * Once endpoint_policy::failback_target names an endpoint, probing stops and the session
 //    drains: it gets no new messages, and is closed once what it was handed is acknowledged,
 //    or `drain_timeout` after the drain began, whichever comes first.
+#include <heartbeat/client/supervisor_actions.hpp>
 #include <heartbeat/core/clock.hpp>
-#include <heartbeat/core/supervisor_actions.hpp>
 #include <heartbeat/core/endpoint_policy.hpp>
 
 #include <cstddef>

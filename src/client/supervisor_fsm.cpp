@@ -1,8 +1,8 @@
-#include <heartbeat/core/supervisor_fsm.hpp>
+#include <heartbeat/client/supervisor_fsm.hpp>
 
-#include <heartbeat/core/saturating_time.hpp>
 #include <heartbeat/core/error.hpp>
 #include <heartbeat/core/reconnect_budget.hpp>
+#include <heartbeat/core/saturating_time.hpp>
 
 #include <boost/asio/error.hpp>
 

@@ -1,4 +1,4 @@
-#include <heartbeat/core/failback_probation.hpp>
+#include <heartbeat/client/failback_probation.hpp>
 
 #include <heartbeat/core/saturating_time.hpp>
 

@@ -6,7 +6,7 @@
 //
 // Endpoints are labelled a, b, c... Times print as milliseconds since the fake epoch.
 #include <heartbeat/client/client_config.hpp>
-#include <heartbeat/core/supervisor_fsm.hpp>
+#include <heartbeat/client/supervisor_fsm.hpp>
 #include <heartbeat/core/error.hpp>
 #include <heartbeat/core/reconnect_budget.hpp>
 

@@ -1,4 +1,4 @@
-#include <heartbeat/core/give_up_tracker.hpp>
+#include <heartbeat/client/give_up_tracker.hpp>
 
 #include <heartbeat/core/error.hpp>
 

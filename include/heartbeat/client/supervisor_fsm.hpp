@@ -29,14 +29,14 @@
 // Events: connecting, connected (the session's handshake), suspect, alive, rtt, dead, closed
 // (every attempt or session that ends, except a connect abandoned by close or cancel),
 // reconnecting, failover, failback, gave_up. Not thread-safe: the driver serialises inputs.
-#include <heartbeat/core/backoff.hpp>
 #include <heartbeat/client/client_config.hpp>
 #include <heartbeat/client/client_events.hpp>
+#include <heartbeat/client/failback_probation.hpp>
+#include <heartbeat/client/give_up_tracker.hpp>
+#include <heartbeat/client/supervisor_actions.hpp>
+#include <heartbeat/client/supervisor_inputs.hpp>
+#include <heartbeat/core/backoff.hpp>
 #include <heartbeat/core/clock.hpp>
-#include <heartbeat/core/failback_probation.hpp>
-#include <heartbeat/core/give_up_tracker.hpp>
-#include <heartbeat/core/supervisor_actions.hpp>
-#include <heartbeat/core/supervisor_inputs.hpp>
 #include <heartbeat/core/endpoint_policy.hpp>
 #include <heartbeat/core/random.hpp>
 
