@@ -1,9 +1,9 @@
 #pragma once
 // What both sessions do with an application message before its first byte is written: refuse it
 // when the session is ending, or withdraw it when its send is cancelled.
+#include <heartbeat/core/error.hpp>
 #include <heartbeat/detail/handler_box.hpp>
 #include <heartbeat/detail/single_writer_counter.hpp>
-#include <heartbeat/core/error.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>

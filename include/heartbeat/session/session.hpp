@@ -19,8 +19,8 @@
 //
 // Lifetime: the session must outlive its async_run operation; async_send / async_receive /
 // async_wait_event complete (with the reason the session ended) before async_run does.
-#include <heartbeat/detail/handler_box.hpp>
 #include <heartbeat/core/error.hpp>
+#include <heartbeat/detail/handler_box.hpp>
 #include <heartbeat/session/session_events.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -96,7 +96,7 @@ public:
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
-    executor_type get_executor() const noexcept;
+    executor_type get_executor() const noexcept { return executor_; }
     stream_type& stream() noexcept { return Link::stream_of(stream_); }
     const config_type& config() const noexcept { return config_; }
 
@@ -245,11 +245,14 @@ private:
         else
             return is_our_executor(boost::asio::get_associated_executor(handler));
     }
-    bool is_our_executor(const executor_type& ex);
+    bool is_our_executor(const executor_type& ex) const noexcept { return ex == executor_; }
 
     // The stream itself, or (WebSocket) a pointer to it, which keeps Beast's heavy stream
     // templates out of this header.
     typename Link::stream_storage stream_;
+    // The stream's executor, kept: asking the stream returns a copy of a type-erased executor,
+    // which costs more per operation than these bytes per session.
+    executor_type executor_;
     config_type config_;
     session_callbacks callbacks_;
     std::unique_ptr<detail::session_core<Link>> core_; // null when the config is invalid

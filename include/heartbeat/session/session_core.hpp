@@ -14,10 +14,10 @@
 // Everything here runs on the session's executor. No coroutine frame lives while a session runs:
 // the heartbeat is a timer on plain callbacks.
 #include <heartbeat/detail/completion.hpp>
-#include <heartbeat/session/event_queue.hpp>
-#include <heartbeat/session/monitor_step_report.hpp>
 #include <heartbeat/detail/operation_cache.hpp>
 #include <heartbeat/detail/ring_queue.hpp>
+#include <heartbeat/session/event_queue.hpp>
+#include <heartbeat/session/monitor_step_report.hpp>
 #include <heartbeat/session/session.hpp>
 #include <heartbeat/session/session_shared_stats.hpp>
 
@@ -55,13 +55,9 @@ struct session_core {
     };
 
     explicit session_core(session_type& s)
-        : self(s), exec(s.stream().get_executor()), heartbeat_timer(exec),
-          monitor(s.config_.heartbeat), link(*this) {}
+        : self(s), heartbeat_timer(s.executor_), monitor(s.config_.heartbeat), link(*this) {}
 
     session_type& self;
-    // The stream's executor, kept: asking the stream returns a copy of a type-erased executor,
-    // which costs more per completion than these bytes per session.
-    executor_type exec;
     timer_type heartbeat_timer; // armed for the monitor's next deadline (or the handshake's)
     heartbeat_monitor monitor;
 
@@ -96,6 +92,8 @@ struct session_core {
     Link link; // last: it may look at everything above while it is built
 
     const auto& config() const noexcept { return self.config_; }
+    // The session's executor (kept by the session: see there).
+    const executor_type& exec() const noexcept { return self.executor_; }
     auto& stream() noexcept { return self.stream(); }
     const session_callbacks& callbacks() const noexcept { return self.callbacks_; }
     session_shared_stats& stats() noexcept { return *self.shared_; }
@@ -157,7 +155,7 @@ struct session_core {
             pending_event.reset();
             if (e.kind == session_event_kind::ended)
                 ended_event_taken = true;
-            detail::complete_later(std::move(h), exec, error_code{}, std::move(e));
+            detail::complete_later(std::move(h), exec(), error_code{}, std::move(e));
             return;
         }
         if (const auto dropped = events.push(std::move(e), config().event_queue_capacity))
@@ -294,6 +292,7 @@ struct session_core {
     void hand_over_received();
     void complete_receive(message_type&& m);
     void complete_front(std::size_t count, bool at_once = false);
+    void complete_written_front();
 
     // --- the run -----------------------------------------------------------------------------
 
@@ -318,7 +317,7 @@ struct session_core {
         finish(reason);
         auto completion = std::move(*run_completion);
         run_completion.reset();
-        detail::complete_later(std::move(completion), exec, reason);
+        detail::complete_later(std::move(completion), exec(), reason);
     }
 
     void finish(error_code reason) {
@@ -329,7 +328,7 @@ struct session_core {
             if (m.withdrawn)
                 continue;
             detail::counter_sub(stats().queued_send_bytes, m.payload.size());
-            detail::complete_later(std::move(m.handler), exec, reason);
+            detail::complete_later(std::move(m.handler), exec(), reason);
         }
         send_queue.clear();
         if (pending_receive) {
@@ -337,9 +336,9 @@ struct session_core {
             pending_receive.reset();
             // A message parsed in the read that ended the session may not be handed over yet.
             if (message_type m; take_received(m))
-                detail::complete_later(std::move(h), exec, error_code{}, std::move(m));
+                detail::complete_later(std::move(h), exec(), error_code{}, std::move(m));
             else
-                detail::complete_later(std::move(h), exec, reason, message_type{});
+                detail::complete_later(std::move(h), exec(), reason, message_type{});
         }
         {
             std::lock_guard lock(stats().mutex);

@@ -71,7 +71,7 @@ void session_core<Link>::complete_receive(message_type&& m) {
     auto h = std::move(*pending_receive);
     pending_receive.reset();
     if (pending_receive_direct)
-        detail::invoke_now(std::move(h), exec, error_code{}, std::move(m));
+        detail::invoke_now(std::move(h), exec(), error_code{}, std::move(m));
     else
         detail::complete_now(std::move(h), error_code{}, std::move(m));
 }
@@ -87,20 +87,37 @@ void session_core<Link>::complete_front(std::size_t count, bool at_once) {
             send_queue.pop_front();
             continue;
         }
+        if (at_once) {
+            complete_written_front();
+            continue;
+        }
         detail::counter_sub(stats().queued_send_bytes, m.payload.size());
         detail::counter_add(stats().messages_sent, 1);
         recycle(std::move(m.payload));
         // Off the queue before it runs: the handler may send again.
         send_box h(std::move(m.handler));
-        const bool direct = m.direct;
         send_queue.pop_front();
-        if (!at_once)
-            detail::complete_later(std::move(h), exec, error_code{});
-        else if (direct)
-            detail::invoke_now(std::move(h), exec, error_code{});
-        else
-            detail::complete_now(std::move(h), error_code{});
+        detail::complete_later(std::move(h), exec(), error_code{});
     }
+}
+
+// The front message was written whole, and we are in the completion of its write: its handler
+// may run now (directly when it runs on our executor anyway).
+template <class Link>
+void session_core<Link>::complete_written_front() {
+    auto& m = send_queue.front();
+    auto& shared = stats();
+    detail::counter_sub(shared.queued_send_bytes, m.payload.size());
+    detail::counter_add(shared.messages_sent, 1);
+    recycle(std::move(m.payload));
+    // Off the queue before it runs: the handler may send again.
+    send_box h(std::move(m.handler));
+    const bool direct = m.direct;
+    send_queue.pop_front();
+    if (direct)
+        detail::invoke_now(std::move(h), exec(), error_code{});
+    else
+        detail::complete_now(std::move(h), error_code{});
 }
 
 } // namespace heartbeat::detail

@@ -3,8 +3,8 @@
 // over to the session core on the session's executor. Included by a link's implementation
 // header (stream_session_impl.hpp, websocket_session_impl.hpp); the stock sessions are compiled
 // once in src/.
-#include <heartbeat/session/queued_send.hpp>
 #include <heartbeat/detail/running_in_this_thread.hpp>
+#include <heartbeat/session/queued_send.hpp>
 #include <heartbeat/session/session_core.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -14,8 +14,9 @@ namespace heartbeat {
 
 template <class Link>
 session<Link>::session(stream_type stream, config_type config, session_callbacks callbacks)
-    : stream_(Link::store(std::move(stream))), config_(std::move(config)),
-      callbacks_(std::move(callbacks)), shared_(std::make_unique<detail::session_shared_stats>()) {
+    : stream_(Link::store(std::move(stream))), executor_(Link::stream_of(stream_).get_executor()),
+      config_(std::move(config)), callbacks_(std::move(callbacks)),
+      shared_(std::make_unique<detail::session_shared_stats>()) {
     if (!Link::validate(config_))
         core_ = std::make_unique<detail::session_core<Link>>(*this);
 }
@@ -24,15 +25,9 @@ template <class Link>
 session<Link>::~session() = default;
 
 template <class Link>
-auto session<Link>::get_executor() const noexcept -> executor_type {
-    // Asio's get_executor() is not const.
-    return Link::stream_of(const_cast<typename Link::stream_storage&>(stream_)).get_executor();
-}
-
-template <class Link>
 void session<Link>::start_run(run_handler handler) {
-    boost::asio::dispatch(stream().get_executor(), [this, h = std::move(handler)]() mutable {
-        const auto ex = stream().get_executor();
+    boost::asio::dispatch(executor_, [this, h = std::move(handler)]() mutable {
+        const auto ex = executor_;
         if (!core_) { // the config was invalid
             detail::complete_later(std::move(h), ex,
                                    boost::system::error_code(error::invalid_config));
@@ -52,22 +47,17 @@ void session<Link>::start_run(run_handler handler) {
     });
 }
 
-template <class Link>
-bool session<Link>::is_our_executor(const executor_type& ex) {
-    return core_ ? ex == core_->exec : ex == stream().get_executor();
-}
-
 // At once when already on the session's executor (what dispatch would do, without moving the
 // message and handler into a function object and through a type-erased executor).
 template <class Link>
 void session<Link>::start_send(std::string&& message, send_options options, send_box&& handler,
                                bool direct) {
-    if (core_ && detail::running_in_this_thread(core_->exec)) {
+    if (core_ && detail::running_in_this_thread(executor_)) {
         send_here(std::move(message), options, std::move(handler), direct);
         return;
     }
-    boost::asio::dispatch(stream().get_executor(), [this, options, direct, m = std::move(message),
-                                                    h = std::move(handler)]() mutable {
+    boost::asio::dispatch(executor_, [this, options, direct, m = std::move(message),
+                                      h = std::move(handler)]() mutable {
         send_here(std::move(m), options, std::move(h), direct);
     });
 }
@@ -75,18 +65,18 @@ void session<Link>::start_send(std::string&& message, send_options options, send
 template <class Link>
 void session<Link>::send_here(std::string&& m, send_options options, send_box&& h, bool direct) {
     if (!core_) {
-        detail::complete_later(std::move(h), stream().get_executor(),
+        detail::complete_later(std::move(h), executor_,
                                boost::system::error_code(error::invalid_config));
         return;
     }
     auto& c = *core_;
     if (auto refused = detail::send_refusal(c.ended, c.end_reason, c.stop_reason, c.closing)) {
-        detail::complete_later(std::move(h), c.exec, refused);
+        detail::complete_later(std::move(h), executor_, refused);
         return;
     }
     typename Link::outgoing_tag tag{};
     if (auto invalid = c.link.admit(m, options, tag)) {
-        detail::complete_later(std::move(h), c.exec, invalid);
+        detail::complete_later(std::move(h), executor_, invalid);
         return;
     }
     const std::uint64_t id = c.next_message_id++;
@@ -96,7 +86,7 @@ void session<Link>::send_here(std::string&& m, send_options options, send_box&& 
             detail::withdraw_queued(
                 core_->send_queue, id,
                 [this](const auto& q, std::size_t i) { return core_->link.writing(q, i); },
-                shared_->queued_send_bytes, core_->exec);
+                shared_->queued_send_bytes, executor_);
         });
     }
     detail::counter_add(shared_->queued_send_bytes, m.size());
@@ -108,31 +98,31 @@ void session<Link>::send_here(std::string&& m, send_options options, send_box&& 
 
 template <class Link>
 void session<Link>::start_receive(receive_box&& handler, bool direct) {
-    if (core_ && detail::running_in_this_thread(core_->exec)) {
+    if (core_ && detail::running_in_this_thread(executor_)) {
         receive_here(std::move(handler), direct);
         return;
     }
-    boost::asio::dispatch(
-        stream().get_executor(),
-        [this, direct, h = std::move(handler)]() mutable { receive_here(std::move(h), direct); });
+    boost::asio::dispatch(executor_, [this, direct, h = std::move(handler)]() mutable {
+        receive_here(std::move(h), direct);
+    });
 }
 
 template <class Link>
 void session<Link>::receive_here(receive_box&& h, bool direct) {
     if (!core_) {
-        detail::complete_later(std::move(h), stream().get_executor(),
+        detail::complete_later(std::move(h), executor_,
                                boost::system::error_code(error::invalid_config), message_type{});
         return;
     }
     auto& c = *core_;
-    const auto& ex = c.exec;
+    const auto& ex = executor_;
     if (c.pending_receive) {
         detail::complete_later(std::move(h), ex,
                                boost::system::error_code(boost::asio::error::already_started),
                                message_type{});
         return;
     }
-    if (message_type m; c.take_received(m)) {
+    if (message_type m; !c.inbox.empty() && c.take_received(m)) {
         if (!c.inbox_full())
             c.link.resume_reader();
         c.link.on_taken();
@@ -150,8 +140,8 @@ void session<Link>::receive_here(receive_box&& h, bool direct) {
 
 template <class Link>
 void session<Link>::start_wait_event(event_handler handler) {
-    boost::asio::dispatch(stream().get_executor(), [this, h = std::move(handler)]() mutable {
-        const auto ex = stream().get_executor();
+    boost::asio::dispatch(executor_, [this, h = std::move(handler)]() mutable {
+        const auto ex = executor_;
         if (!core_) {
             detail::complete_later(std::move(h), ex,
                                    boost::system::error_code(error::invalid_config),
@@ -183,7 +173,7 @@ void session<Link>::start_wait_event(event_handler handler) {
 
 template <class Link>
 void session<Link>::close() {
-    boost::asio::dispatch(stream().get_executor(), [this] {
+    boost::asio::dispatch(executor_, [this] {
         if (!core_ || core_->ended || core_->closing || core_->stop_reason)
             return;
         core_->closing = true;
@@ -193,7 +183,7 @@ void session<Link>::close() {
 
 template <class Link>
 void session<Link>::cancel() {
-    boost::asio::dispatch(stream().get_executor(), [this] {
+    boost::asio::dispatch(executor_, [this] {
         if (!core_ || core_->ended)
             return;
         core_->stop(boost::asio::error::operation_aborted);

@@ -51,7 +51,7 @@ void stream_link<Profile, Stream>::say_farewell() {
     if (core_.stop_reason)
         reason = core_.stop_reason;
     core_.stop_reason = reason;
-    boost::asio::co_spawn(core_.exec, farewell(reason), [this, reason](std::exception_ptr ep) {
+    boost::asio::co_spawn(core_.exec(), farewell(reason), [this, reason](std::exception_ptr ep) {
         core_.end_run(ep ? detail::error_of(ep) : reason);
     });
 }
@@ -67,7 +67,7 @@ boost::asio::awaitable<void> stream_link<Profile, Stream>::farewell(error_code r
             control_out_.clear(); // anything left here is heartbeat traffic
         bytes.swap(control_out_);
         profile_.goodbye(bytes, reason);
-        timer_type close_timer(core_.exec); // only the farewell needs it: not kept per session
+        timer_type close_timer(core_.exec()); // only the farewell needs it: not kept per session
         close_timer.expires_after(config().close_timeout);
         bool written = bytes.empty();
         if (!written) {

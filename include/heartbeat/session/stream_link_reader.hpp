@@ -133,7 +133,7 @@ void stream_link<Profile, Stream>::resume_reader() {
     if (!reader_paused_ || reader_resume_posted_)
         return;
     reader_resume_posted_ = true;
-    boost::asio::post(core_.exec, detail::with_operation_cache([this] {
+    boost::asio::post(core_.exec(), detail::with_operation_cache([this] {
                           reader_resume_posted_ = false;
                           if (reader_paused_)
                               read_next();
@@ -147,7 +147,7 @@ void stream_link<Profile, Stream>::reader_finish(error_code reason) {
     reader_done_ = true;
     reader_paused_ = false;
     reader_result_ = reason;
-    boost::asio::post(core_.exec, detail::with_operation_cache([this] { after_reader(); }));
+    boost::asio::post(core_.exec(), detail::with_operation_cache([this] { after_reader(); }));
 }
 
 } // namespace heartbeat

@@ -34,7 +34,7 @@ void stream_link<Profile, Stream>::wake_writer_later() {
     if (!writer_idle_)
         return;
     writer_idle_ = false;
-    boost::asio::post(core_.exec, [this] { write_next(); });
+    boost::asio::post(core_.exec(), [this] { write_next(); });
 }
 
 template <byte_stream_profile Profile, class Stream>
@@ -54,7 +54,7 @@ void stream_link<Profile, Stream>::wake_at(time_point t) {
     wake_armed_ = true;
     wake_due_ = t;
     if (!wake_timer_)
-        wake_timer_ = std::make_unique<timer_type>(core_.exec);
+        wake_timer_ = std::make_unique<timer_type>(core_.exec());
     wake_timer_->expires_at(t);
     wake_timer_->async_wait([this](error_code ec) {
         if (ec)
@@ -278,7 +278,7 @@ void stream_link<Profile, Stream>::writer_finish(error_code reason) {
     resume_reader();
     if (farewell_waits_for_writer_) {
         farewell_waits_for_writer_ = false;
-        boost::asio::post(core_.exec, detail::with_operation_cache([this] { say_farewell(); }));
+        boost::asio::post(core_.exec(), detail::with_operation_cache([this] { say_farewell(); }));
     }
 }
 

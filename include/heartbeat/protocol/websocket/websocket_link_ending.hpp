@@ -26,7 +26,7 @@ template <class Pred>
 boost::asio::awaitable<bool> websocket_link<NextLayer>::wait_for(Pred done, time_point deadline) {
     while (!done() && clock::now() < deadline) {
         if (!notify_timer_)
-            notify_timer_ = std::make_unique<timer_type>(core_.exec);
+            notify_timer_ = std::make_unique<timer_type>(core_.exec());
         notify_timer_->expires_at(deadline);
         error_code ignored;
         notify_waiting_ = true;

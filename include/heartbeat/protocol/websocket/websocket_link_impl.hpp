@@ -89,8 +89,8 @@ void websocket_link<NextLayer>::begin_ending() {
     if (ending_started_)
         return;
     ending_started_ = true;
-    boost::asio::post(core_.exec, [this] {
-        boost::asio::co_spawn(core_.exec, ending(), [this](std::exception_ptr ep, error_code r) {
+    boost::asio::post(core_.exec(), [this] {
+        boost::asio::co_spawn(core_.exec(), ending(), [this](std::exception_ptr ep, error_code r) {
             core_.end_run(ep ? detail::error_of(ep) : r);
         });
     });
@@ -127,9 +127,10 @@ void websocket_link<NextLayer>::pump_reader() {
     const std::size_t size = std::max(assembled_ + room, assembling_.capacity());
     if (assembling_.size() != size)
         assembling_.resize(size);
-    ws().async_read_some(boost::asio::buffer(assembling_.data() + assembled_, size - assembled_),
-                         detail::with_operation_cache(
-                             core_.exec, [this](error_code ec, std::size_t n) { on_read(ec, n); }));
+    ws().async_read_some(
+        boost::asio::buffer(assembling_.data() + assembled_, size - assembled_),
+        detail::with_operation_cache(core_.exec(),
+                                     [this](error_code ec, std::size_t n) { on_read(ec, n); }));
 }
 
 // Through the scheduler: callers include stop(), inside cancellation handlers.
@@ -139,7 +140,7 @@ void websocket_link<NextLayer>::resume_reader() {
         return;
     reader_resume_posted_ = true;
     ++running_; // the session must outlive the posted resumption
-    boost::asio::post(core_.exec, [this] {
+    boost::asio::post(core_.exec(), [this] {
         reader_resume_posted_ = false;
         --running_;
         if (reader_paused_)

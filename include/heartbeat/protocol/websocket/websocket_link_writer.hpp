@@ -39,7 +39,7 @@ void websocket_link<NextLayer>::wake_writer_later() {
         return;
     writer_wake_posted_ = true;
     ++running_; // the session must outlive the posted wake
-    boost::asio::post(core_.exec, [this] {
+    boost::asio::post(core_.exec(), [this] {
         writer_wake_posted_ = false;
         --running_;
         pump_writer();
@@ -82,7 +82,7 @@ void websocket_link<NextLayer>::pump_writer() {
         ws().async_write(
             boost::asio::buffer(heartbeat_writing_.text),
             detail::with_operation_cache(
-                core_.exec, [this](error_code ec, std::size_t) { on_written(ec, true); }));
+                core_.exec(), [this](error_code ec, std::size_t) { on_written(ec, true); }));
         return;
     }
     while (!queue.empty() && queue.front().withdrawn)
@@ -108,7 +108,7 @@ void websocket_link<NextLayer>::pump_writer() {
     ws().async_write_some(
         chunk == remaining, boost::asio::buffer(bytes, chunk),
         detail::with_operation_cache(
-            core_.exec, [this](error_code ec, std::size_t) { on_written(ec, false); }));
+            core_.exec(), [this](error_code ec, std::size_t) { on_written(ec, false); }));
 }
 
 template <class NextLayer>
@@ -136,7 +136,7 @@ void websocket_link<NextLayer>::on_written(error_code ec, bool heartbeat) {
     if (written.offset == written.payload.size())
         // The handler may send again (pumping the writer itself); pump afterwards too, for
         // whatever else is queued.
-        core_.complete_front(1, true);
+        core_.complete_written_front();
     pump_writer();
 }
 
@@ -145,7 +145,7 @@ template <class NextLayer>
 void websocket_link<NextLayer>::wake_pinger() {
     if (pinger_idle_) {
         pinger_idle_ = false;
-        boost::asio::post(core_.exec, detail::with_operation_cache([this] { pump_pinger(); }));
+        boost::asio::post(core_.exec(), detail::with_operation_cache([this] { pump_pinger(); }));
     }
 }
 
@@ -168,7 +168,7 @@ void websocket_link<NextLayer>::pump_pinger() {
     ping_in_flight_ = true;
     ws().async_ping(boost::beast::websocket::ping_data(payload.data(), payload.size()),
                     detail::with_operation_cache(
-                        core_.exec, [this, seq = p.seq](error_code ec) { on_pinged(ec, seq); }));
+                        core_.exec(), [this, seq = p.seq](error_code ec) { on_pinged(ec, seq); }));
 }
 
 template <class NextLayer>
