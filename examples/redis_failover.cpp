@@ -39,11 +39,22 @@ int main() {
         std::puts("skipped: redis-server is not installed (apt-get install redis-server)");
         return example::skipped;
     }
+    const example::scratch_dir files; // the replica's copy of the primary's data
     const auto start = [&](std::vector<std::string> extra) {
         const unsigned short port = example::free_port();
-        std::vector<std::string> argv{
-            *redis,   "--port", std::to_string(port),         "--bind", "127.0.0.1",
-            "--save", "",       "--repl-diskless-sync-delay", "0"};
+        std::vector<std::string> argv{*redis,
+                                      "--port",
+                                      std::to_string(port),
+                                      "--bind",
+                                      "127.0.0.1",
+                                      "--save",
+                                      "",
+                                      "--dir",
+                                      files.path(),
+                                      "--dbfilename",
+                                      "dump-" + std::to_string(port) + ".rdb",
+                                      "--repl-diskless-sync-delay",
+                                      "0"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         return std::make_unique<example::local_server>(argv, port);
     };

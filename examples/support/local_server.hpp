@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <thread>
@@ -38,6 +39,29 @@ inline unsigned short free_port() {
         ioc, {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(0)});
     return a.local_endpoint().port();
 }
+
+// A private directory for a server's files (a replica writes the primary's snapshot to disk),
+// removed with everything in it when this goes away.
+class scratch_dir {
+public:
+    scratch_dir() {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "heartbeat-example-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) != nullptr)
+            path_ = pattern;
+    }
+    ~scratch_dir() {
+        std::error_code ignored;
+        if (!path_.empty())
+            std::filesystem::remove_all(path_, ignored);
+    }
+    scratch_dir(const scratch_dir&) = delete;
+    scratch_dir& operator=(const scratch_dir&) = delete;
+    const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_;
+};
 
 // A child process listening on 127.0.0.1:port; killed and reaped when this goes away.
 class local_server {

@@ -85,6 +85,17 @@ public:
         return list_locked();
     }
 
+    // Empties the registry (counting each peer as ended with `reason`) and returns its peers.
+    std::vector<peer_ptr> take_all(boost::system::error_code reason) {
+        std::lock_guard lock(mutex_);
+        auto all = list_locked();
+        counters_.ended += all.size();
+        if (!all.empty())
+            counters_.endings[error_name(reason)] += all.size();
+        peers_.clear();
+        return all;
+    }
+
     std::vector<peer_ptr> peers() const {
         std::lock_guard lock(mutex_);
         return list_locked();

@@ -30,6 +30,7 @@
 #include <heartbeat/server/peer_address.hpp>
 #include <heartbeat/server/peer_registry.hpp>
 #include <heartbeat/server/peer_session_callbacks.hpp>
+#include <heartbeat/server/server_shutdown_service.hpp>
 #include <heartbeat/server/server_types.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -91,6 +92,14 @@ public:
         acceptor_.listen(boost::asio::socket_base::max_listen_connections);
     }
 
+    ~server_core() {
+        if (shutdown_ticket_ != 0)
+            boost::asio::use_service<detail::server_shutdown_service>(ioc_).remove(
+                shutdown_ticket_);
+    }
+    server_core(const server_core&) = delete;
+    server_core& operator=(const server_core&) = delete;
+
     // --- For the server that owns the core -------------------------------------------------
 
     endpoint_type local_endpoint() const { return acceptor_.local_endpoint(); }
@@ -99,6 +108,14 @@ public:
     // is emitted (any type), which does what close() does. Completes on the handler's
     // associated executor, never inline, with operation_aborted after either.
     void start_run(run_handler handler) {
+        if (shutdown_ticket_ == 0)
+            shutdown_ticket_ = boost::asio::use_service<detail::server_shutdown_service>(ioc_).add(
+                [weak = this->weak_from_this()] {
+                    if (auto self = weak.lock()) {
+                        self->shutdown_ticket_ = 0; // the service is going away: no remove()
+                        self->abandon();
+                    }
+                });
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         if (slot.is_connected())
             // Weak: the slot may outlive the server when the application keeps its signal.
@@ -148,12 +165,22 @@ public:
         // torn-down server) none of that ever runs: the listener would stay bound and every peer
         // socket open (peers never see EOF) even after the io_context is destroyed. Nothing runs
         // on a stopped io_context, so close them here, synchronously.
-        if (!ioc_.stopped())
-            return;
+        if (ioc_.stopped())
+            abandon();
+    }
+
+    // Nothing will run on the io_context again (it is stopped, or being destroyed): close the
+    // listener and every connection now, so peers see them end, and destroy the sessions.
+    // Their pending completions hold the core and their peer from inside the session, a cycle
+    // only running them would break; destroyed instead, as Asio destroys every pending handler
+    // of an io_context that goes away.
+    void abandon() {
         boost::system::error_code ignored;
         acceptor_.close(ignored);
-        for (auto& p : registry_.peers())
+        for (auto& p : registry_.take_all(boost::asio::error::operation_aborted)) {
             p->with_session([](auto& session) { Adapter::close_transport(session); });
+            std::visit([](auto& owned) { owned.reset(); }, p->session);
+        }
     }
 
     server_stats stats() const {
@@ -286,6 +313,7 @@ private:
     }
 
     boost::asio::io_context& ioc_;
+    std::uint64_t shutdown_ticket_ = 0; // with the io_context's server_shutdown_service
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     typename protocol_type::acceptor acceptor_;
     Adapter adapter_;

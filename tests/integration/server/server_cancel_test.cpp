@@ -2,7 +2,8 @@
 // with bind_cancellation_slot), for the native and the WebSocket server alike: whatever the
 // cancellation type, the server stops accepting and closes every session, so async_run completes
 // with operation_aborted, each connected peer's session ends with a named reason, and the
-// listener no longer takes connections.
+// listener no longer takes connections. And tearing a server down with its io_context while
+// sessions are still pending releases everything the server owns.
 #include "test_support.hpp"
 
 #include <heartbeat/server/server.hpp>
@@ -16,10 +17,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <sys/socket.h>
 
 using namespace heartbeat;
 using namespace heartbeat::test;
@@ -51,6 +56,15 @@ struct server_case {
 struct native_case : server_case<tcp_server, server_config, tcp_session> {
     static constexpr const char* name = "Native";
 
+    // A bare connection on `client_ioc` (no session): the server admits it when it accepts.
+    static std::shared_ptr<void> connect_bare(asio::io_context& client_ioc, asio::io_context&,
+                                              const tcp::endpoint& at) {
+        auto socket = std::make_shared<tcp::socket>(client_ioc);
+        boost::system::error_code ec;
+        socket->connect(at, ec);
+        return ec ? nullptr : socket;
+    }
+
     static std::unique_ptr<client_type> connect(asio::io_context& ioc, const tcp::endpoint& at) {
         tcp::socket socket(ioc);
         socket.connect(at);
@@ -61,6 +75,28 @@ struct native_case : server_case<tcp_server, server_config, tcp_session> {
 
 struct websocket_case : server_case<websocket_server, websocket_server_config, ws_session> {
     static constexpr const char* name = "WebSocket";
+
+    // A bare upgraded connection on `client_ioc` (no session), while `server_ioc` runs on this
+    // thread until the server has admitted it; null if that took too long.
+    static std::shared_ptr<void> connect_bare(asio::io_context& client_ioc,
+                                              asio::io_context& server_ioc,
+                                              const tcp::endpoint& at) {
+        auto ws = std::make_shared<websocket::stream<tcp::socket>>(client_ioc);
+        boost::system::error_code ec;
+        std::atomic<bool> finished{false};
+        std::thread upgrade([&] {
+            boost::beast::get_lowest_layer(*ws).connect(at, ec);
+            if (!ec)
+                ws->handshake("127.0.0.1", "/", ec);
+            finished = true;
+        });
+        run_until(
+            server_ioc, [&] { return finished.load(); }, 5s);
+        if (!finished) // unblock the thread's read: the OS call is safe from here
+            ::shutdown(boost::beast::get_lowest_layer(*ws).native_handle(), SHUT_RDWR);
+        upgrade.join();
+        return ec ? nullptr : ws;
+    }
 
     // The upgrade runs on `ioc`, which the server shares: it must make progress meanwhile.
     static std::unique_ptr<client_type> connect(asio::io_context& ioc, const tcp::endpoint& at) {
@@ -236,4 +272,45 @@ TYPED_TEST(ServerCancel, AnEmitAfterCompletionIsHarmless) {
     signal.emit(asio::cancellation_type::terminal);
     run_for(ioc, 20ms);
     EXPECT_EQ(run_completions, 1);
+}
+
+template <class Case>
+class ServerTeardown : public ::testing::Test {};
+TYPED_TEST_SUITE(ServerTeardown, server_cases, case_names);
+
+// The server's sessions hold their server through their pending completions. When no handler
+// will run again — the io_context stopped, or destroyed while the server's close was still in
+// flight — destroying the server and the io_context must still free the server, its sessions
+// and whatever its callbacks captured (observed through a sentinel a callback owns).
+TYPED_TEST(ServerTeardown, DestroyingServerAndIoContextWithSessionsPendingReleasesEverything) {
+    using Case = TypeParam;
+    for (const bool stop_first : {true, false}) {
+        SCOPED_TRACE(stop_first ? "io_context stopped, then server and io_context destroyed"
+                                : "server destroyed while running, then the io_context");
+        asio::io_context client_ioc;
+        auto ioc = std::make_unique<asio::io_context>();
+        auto sentinel = std::make_shared<int>(0);
+        const std::weak_ptr<int> observed = sentinel;
+        server_callbacks callbacks;
+        callbacks.on_peer_connected = [sentinel](const peer_info&) {};
+        sentinel.reset();
+        auto server = std::make_unique<typename Case::server_type>(
+            *ioc, loopback(), server_config_of<Case>(), std::move(callbacks));
+        server->async_run(asio::detached);
+        std::vector<std::shared_ptr<void>> peers;
+        for (int i = 0; i < 2; ++i) {
+            peers.push_back(Case::connect_bare(client_ioc, *ioc, server->local_endpoint()));
+            ASSERT_NE(peers.back(), nullptr) << "peer " << i << " could not connect";
+        }
+        ASSERT_TRUE(run_until(
+            *ioc, [&] { return server->stats().active == 2; }, 5s));
+        run_for(*ioc, 50ms); // the sessions' handshakes and first heartbeats are in flight
+
+        if (stop_first)
+            ioc->stop();
+        server.reset();
+        ioc.reset();
+        EXPECT_TRUE(observed.expired())
+            << "the server (and what its callbacks own) outlived its io_context: leaked";
+    }
 }

@@ -2,6 +2,8 @@
 // rejected), ids, the closed flag and the lifetime counters.
 #include <heartbeat/server/peer_registry.hpp>
 
+#include <boost/asio/error.hpp>
+
 #include <gtest/gtest.h>
 
 using namespace heartbeat;
@@ -91,4 +93,21 @@ TEST(PeerRegistry, StatsAddTheLiveSessionsBytes) {
     EXPECT_EQ(st.bytes_received, 3u);
     EXPECT_EQ(r.find(b->info.id), b);
     EXPECT_EQ(r.find(99), nullptr);
+}
+
+TEST(PeerRegistry, TakingAllEmptiesItAndCountsEachPeerAsEnded) {
+    registry r;
+    auto a = admitted(r, "10.0.0.1:1", 4);
+    auto b = admitted(r, "10.0.0.2:2", 4);
+    ASSERT_TRUE(a && b);
+    auto taken = r.take_all(boost::asio::error::operation_aborted);
+    ASSERT_EQ(taken.size(), 2u);
+    EXPECT_TRUE((taken[0] == a && taken[1] == b) || (taken[0] == b && taken[1] == a));
+    EXPECT_EQ(r.find(a->info.id), nullptr);
+    const auto s = stats_of(r);
+    EXPECT_EQ(s.active, 0u);
+    EXPECT_EQ(s.ended, 2u);
+    EXPECT_EQ(s.endings.at(error_name(boost::asio::error::operation_aborted)), 2u);
+    EXPECT_TRUE(r.take_all(boost::asio::error::operation_aborted).empty());
+    EXPECT_EQ(stats_of(r).ended, 2u);
 }
