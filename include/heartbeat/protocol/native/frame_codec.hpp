@@ -6,7 +6,7 @@
 //
 //   header     type u8 | flags u8 | payload length u32                       6 bytes
 //   HELLO  1   version u16 | min_interval_ms u32 | max_interval_ms u32 |
-//              session_id u64 | delivered u64                               26 bytes
+//              session_id u64 | delivered u64 | first_seq u64               34 bytes
 //   DATA   2   chunk bytes; flag FIN (0x01) marks a message's last chunk     any length
 //   PING   3   seq u64 | send_time_us u64                                   16 bytes
 //   PONG   4   seq u64 | send_time_us u64 (echoed from the ping)            16 bytes
