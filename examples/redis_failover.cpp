@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstdint>
 #include <cstdio>
 
 namespace asio = boost::asio;
@@ -90,12 +91,21 @@ int main() {
         [&]() -> asio::awaitable<void> {
             const auto set = co_await call(client, hb::resp::command("SET", "greeting", "hello"));
             std::printf("SET on the primary: %s\n", hb::resp::to_string(set).c_str());
-            asio::steady_timer t(ioc);
-            t.expires_after(500ms); // replication is asynchronous
-            co_await t.async_wait(asio::use_awaitable);
+            // Replication is asynchronous: WAIT until the replica has the write. Each WAIT
+            // blocks the connection for at most 100 ms, well inside the silence budget, so the
+            // heartbeat PINGs queued behind it are answered in time.
+            std::int64_t replicas = 0;
+            for (int i = 0; i < 100 && replicas < 1; ++i)
+                replicas = (co_await call(client, hb::resp::command("WAIT", "1", "100"))).integer;
+            std::printf("replicas holding the write: %lld\n", static_cast<long long>(replicas));
+            if (replicas < 1) {
+                client.close();
+                co_return;
+            }
             std::puts("the primary hangs now");
             primary->freeze();
-            while (!failed_over) {
+            asio::steady_timer t(ioc);
+            for (int i = 0; i < 200 && !failed_over; ++i) { // the verdict comes after ~800 ms
                 t.expires_after(50ms);
                 co_await t.async_wait(asio::use_awaitable);
             }

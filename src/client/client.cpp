@@ -49,7 +49,7 @@ void client::start_run(run_handler h) {
         }
         i->run_started = true;
         if (validate(i->config)) {
-            i->finish(error::invalid_config);
+            i->give_up_before_start(error::invalid_config);
             complete_later(std::move(h), i->strand, error_code(error::invalid_config));
             return;
         }

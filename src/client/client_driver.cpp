@@ -137,6 +137,14 @@ void client::impl::begin_run(run_handler h) {
     feed(sv::start{});
 }
 
+void client::impl::give_up_before_start(error_code reason) {
+    client_event e;
+    e.kind = client_event_kind::gave_up;
+    e.reason = reason;
+    emit(std::move(e));
+    finish(reason);
+}
+
 void client::impl::finish(error_code reason) {
     ended = true;
     end_reason = reason;

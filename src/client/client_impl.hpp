@@ -9,8 +9,8 @@
 #include "resend_buffer.hpp"
 
 #include <heartbeat/client/client.hpp>
-#include <heartbeat/client/supervisor_fsm.hpp>
 #include <heartbeat/client/supervised_session.hpp>
+#include <heartbeat/client/supervisor_fsm.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -37,6 +37,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
     // The run is over: async_run and whatever waits for room in the buffer or for a message
     // complete with `reason`.
     void finish(boost::system::error_code reason);
+    // The run cannot even start (an invalid config): a gave_up event naming `reason`, then
+    // finish, as for every ending the supervisor gives up on.
+    void give_up_before_start(boost::system::error_code reason);
     bool stopping() const noexcept { return ended || fsm.stop_reason(); }
 
     // Resend buffer and the sends waiting for room in it.

@@ -35,7 +35,7 @@ enum class error {
     // Client supervisor.
     all_endpoints_failed = 40, // give-up rule fired
     connect_timeout = 41,      // one connect attempt took too long
-    send_buffer_full = 42,     // try_send on a full bounded buffer
+    send_buffer_full = 42,     // reserved, never produced: a full buffer makes async_send wait
 };
 
 const boost::system::error_category& heartbeat_category() noexcept;

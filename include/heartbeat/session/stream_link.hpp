@@ -11,13 +11,15 @@
 //             only coroutine, spawned then) and the core completes the run.
 // The heartbeat timer is the core's. The member functions are defined in stream_link_*.hpp.
 //
-// Stream requirements: get_executor(), async_read_some, async_write_some (as
-// asio::async_write uses it). Optional, used when present: lowest_layer(), cancel(ec) (to stop
-// a pending read at once: without it, the session ends when the peer next sends or closes),
-// shutdown(what, ec), close(ec), and a TCP socket gets keepalive options.
+// Stream requirements (session/session_stream.hpp): executor_type and get_executor(),
+// async_read_some, async_write_some (as asio::async_write uses it). Optional, used when
+// present: lowest_layer(), cancel(ec) (to stop a pending read at once: without it, the session
+// ends when the peer next sends or closes), shutdown(what, ec), close(ec), and a TCP socket
+// gets keepalive options.
 #include <heartbeat/detail/ring_queue.hpp>
 #include <heartbeat/session/byte_stream_profile.hpp>
 #include <heartbeat/session/session.hpp>
+#include <heartbeat/session/session_stream.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -36,6 +38,16 @@ namespace heartbeat {
 
 template <byte_stream_profile Profile, class Stream>
 class stream_link {
+    static_assert(stream_with_executor<Stream>,
+                  "heartbeat: a session's Stream needs `using executor_type = ...;` and "
+                  "`executor_type get_executor()`");
+    static_assert(async_read_stream<Stream>,
+                  "heartbeat: a session's Stream needs async_read_some(MutableBufferSequence, "
+                  "handler) with the handler void(error_code, std::size_t): an AsyncReadStream");
+    static_assert(async_write_stream<Stream>,
+                  "heartbeat: a session's Stream needs async_write_some(ConstBufferSequence, "
+                  "handler) with the handler void(error_code, std::size_t): an AsyncWriteStream");
+
 public:
     using profile_type = Profile;
     using stream_type = Stream;

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 using namespace heartbeat;
@@ -175,3 +176,32 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<give_up_case>& info) { return info.param.name; });
 
 } // namespace
+
+// An invalid client_config is the first fatal ending: the run completes with invalid_config
+// after a gave_up event naming it, without a connection attempt.
+TEST(ClientFatal, InvalidConfigEmitsGaveUpAndEndsTheRun) {
+    asio::io_context ioc;
+    client_config cfg;
+    cfg.session.heartbeat.interval = duration::zero();
+    ASSERT_TRUE(validate(cfg).has_value());
+    cs::event_log events;
+    client c(ioc.get_executor(), {cs::local_endpoint_for(1)}, cfg, events.callback());
+    std::optional<client_event> waited; // waiting before the run starts: it sees the event
+    c.async_wait_event([&](boost::system::error_code ec, client_event e) {
+        if (!ec)
+            waited = std::move(e);
+    });
+    std::optional<boost::system::error_code> run_reason;
+    c.async_run([&](boost::system::error_code ec) { run_reason = ec; });
+    ASSERT_TRUE(ht::run_until(
+        ioc, [&] { return run_reason.has_value(); }, 5s));
+    EXPECT_EQ(*run_reason, error::invalid_config) << run_reason->message();
+    EXPECT_EQ(events.count(client_event_kind::gave_up), 1u);
+    EXPECT_EQ(events.count(client_event_kind::connecting), 0u);
+    for (const auto& t : events.snapshot())
+        if (t.event.kind == client_event_kind::gave_up)
+            EXPECT_EQ(t.event.reason, error::invalid_config) << t.event.reason.message();
+    ht::run_for(ioc, 20ms);
+    ASSERT_TRUE(waited.has_value()) << "async_wait_event did not see the gave_up event";
+    EXPECT_EQ(waited->kind, client_event_kind::gave_up);
+}

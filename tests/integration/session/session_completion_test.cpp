@@ -8,6 +8,7 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/post.hpp>
 
 #include <future>
@@ -425,4 +426,40 @@ TEST(SessionCompletion, AHandlerThatThrowsLeavesRunAndTheSessionCarriesOn) {
     EXPECT_EQ(second, "second");
     EXPECT_EQ(p.client->stats().state, peer_state::alive);
     EXPECT_FALSE(run_done);
+}
+
+// asio::deferred: each operation is a value that starts only when launched, then completes as
+// with any other token.
+TEST(SessionCompletion, DeferredOperationsStartOnlyWhenLaunched) {
+    session_pair p;
+    std::string peer_got;
+    p.peer->async_receive([&](boost::system::error_code ec, std::string m) {
+        if (ec)
+            return;
+        peer_got = m;
+        p.peer->async_send(std::move(m), [](boost::system::error_code) {});
+    });
+    auto run = p.client->async_run(asio::deferred);
+    auto send = p.client->async_send("deferred hello", asio::deferred);
+    auto receive = p.client->async_receive(asio::deferred);
+    run_for(p.ioc, 50ms);
+    EXPECT_TRUE(peer_got.empty()) << "a deferred async_send started before it was launched";
+
+    std::optional<boost::system::error_code> run_reason, send_result;
+    std::string reply;
+    std::move(run)([&](boost::system::error_code ec) { run_reason = ec; });
+    std::move(send)([&](boost::system::error_code ec) { send_result = ec; });
+    std::move(receive)([&](boost::system::error_code ec, std::string m) {
+        if (!ec)
+            reply = std::move(m);
+    });
+    ASSERT_TRUE(run_until(
+        p.ioc, [&] { return !reply.empty() && send_result; }, 5s));
+    EXPECT_EQ(peer_got, "deferred hello");
+    EXPECT_EQ(reply, "deferred hello");
+    EXPECT_FALSE(*send_result) << send_result->message();
+    p.client->close();
+    ASSERT_TRUE(run_until(
+        p.ioc, [&] { return run_reason.has_value(); }, 5s));
+    EXPECT_EQ(*run_reason, error::session_closed) << run_reason->message();
 }

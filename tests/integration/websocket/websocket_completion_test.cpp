@@ -8,6 +8,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -395,4 +396,40 @@ TEST(WebSocketCompletion, EchoOnStrandsWithTwoThreadsKeepsOrder) {
     EXPECT_EQ(foreign_echoed, kForeign);
     EXPECT_EQ(disorder, 0);
     EXPECT_FALSE(wrong_thread);
+}
+
+// asio::deferred: each operation is a value that starts only when launched, then completes as
+// with any other token.
+TEST(WebSocketCompletion, DeferredOperationsStartOnlyWhenLaunched) {
+    ws_session_pair p;
+    std::string peer_got;
+    p.peer->async_receive([&](boost::system::error_code ec, websocket_message m) {
+        if (ec)
+            return;
+        peer_got = m.payload;
+        p.peer->async_send(std::move(m.payload), asio::detached);
+    });
+    auto run = p.client->async_run(asio::deferred);
+    auto send = p.client->async_send("deferred hello", asio::deferred);
+    auto receive = p.client->async_receive(asio::deferred);
+    heartbeat::test::run_for(p.ioc, 50ms);
+    EXPECT_TRUE(peer_got.empty()) << "a deferred async_send started before it was launched";
+
+    std::optional<boost::system::error_code> run_reason, send_result;
+    std::string reply;
+    std::move(run)([&](boost::system::error_code ec) { run_reason = ec; });
+    std::move(send)([&](boost::system::error_code ec) { send_result = ec; });
+    std::move(receive)([&](boost::system::error_code ec, websocket_message m) {
+        if (!ec)
+            reply = std::move(m.payload);
+    });
+    ASSERT_TRUE(run_until(
+        p.ioc, [&] { return !reply.empty() && send_result; }, 5s));
+    EXPECT_EQ(peer_got, "deferred hello");
+    EXPECT_EQ(reply, "deferred hello");
+    EXPECT_FALSE(*send_result) << send_result->message();
+    p.client->close();
+    ASSERT_TRUE(run_until(
+        p.ioc, [&] { return run_reason.has_value(); }, 5s));
+    EXPECT_EQ(*run_reason, error::session_closed) << run_reason->message();
 }
