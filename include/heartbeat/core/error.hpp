@@ -21,7 +21,7 @@ enum class error {
     unexpected_pong = 24,       // a pong for a ping we never sent
     data_before_hello = 25,     // any frame other than HELLO before the handshake
     unsupported_version = 26,   // HELLO with a protocol version we do not speak
-    incompatible_interval = 27, // the two sides' interval ranges do not overlap
+    incompatible_interval = 27, // the peer advertised an empty interval range (min > max)
     handshake_timeout = 28,     // HELLO did not arrive in time
     message_too_large = 29,     // reassembled DATA message above the configured maximum
     // Protocol profiles (RESP, MQTT, line, user-defined).

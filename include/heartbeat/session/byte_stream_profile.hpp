@@ -115,7 +115,8 @@ struct session_options {
     std::size_t receive_buffer_limit = 64u << 20;
     // Bound on the protocol handshake (the peer's HELLO, Redis HELLO/AUTH, MQTT CONNACK).
     duration handshake_timeout = seconds(10);
-    // Bound on the goodbye: flushing after close(), writing the last frame, the peer's EOF.
+    // Bound on the goodbye: writing the last frame (CLOSE, DISCONNECT...) and, after close(),
+    // the wait for the peer's EOF. Flushing queued messages first is bounded by the heartbeat.
     duration close_timeout = seconds(2);
     // SO_KEEPALIVE tuned to the heartbeat budget, TCP_USER_TIMEOUT and TCP_NODELAY (TCP only).
     bool tcp_keepalive = true;

@@ -243,7 +243,7 @@ void stream_link<Profile, Stream>::on_written(error_code ec, std::size_t n) {
             return writer_finish(core_.stop_reason);
         // The peer went away (killed, closed): the same ending the reader reports.
         if (ec == boost::asio::error::connection_reset || ec == boost::asio::error::broken_pipe ||
-            ec == boost::asio::error::eof)
+            ec == boost::asio::error::eof || ec == boost::asio::error::not_connected)
             return writer_finish(error::peer_closed);
         return writer_finish(ec);
     }

@@ -126,9 +126,11 @@ std::optional<app_heartbeat_message> parse_app_heartbeat(std::string_view key,
 
 boost::system::error_code map_websocket_error(boost::system::error_code ec) {
     namespace websocket = boost::beast::websocket;
+    // not_connected: Beast's teardown shuts the socket down after the close handshake, which
+    // fails that way once the peer's reset has arrived; the peer is gone all the same.
     if (ec == websocket::error::closed || ec == boost::asio::error::eof ||
         ec == boost::asio::error::connection_reset || ec == boost::asio::error::broken_pipe ||
-        ec == boost::asio::ssl::error::stream_truncated)
+        ec == boost::asio::error::not_connected || ec == boost::asio::ssl::error::stream_truncated)
         return error::peer_closed;
     if (ec == websocket::error::message_too_big)
         return error::message_too_large;

@@ -24,8 +24,8 @@ struct session_config : session_options {
 
     // Server-side ping policing: the minimum interval we accept between the peer's pings
     // (advertised in HELLO). 0 disables policing. A ping arriving sooner than 80% of it is a
-    // strike: SLOW_DOWN is sent; after `max_ping_strikes` strikes the session closes with
-    // error::too_many_pings.
+    // strike: SLOW_DOWN is sent for each of the first `max_ping_strikes`; the next one closes
+    // the session with error::too_many_pings.
     duration min_peer_ping_interval = duration::zero();
     unsigned max_ping_strikes = 2;
     // The longest interval we accept the peer to use (advertised in HELLO); 0 = no limit.
