@@ -273,7 +273,11 @@ struct session_core {
                     err = error::handshake_timeout;
             } else {
                 const peer_state before = monitor.state();
-                err = apply(monitor.on_timer(now), before, now);
+                try {
+                    err = apply(monitor.on_timer(now), before, now);
+                } catch (...) { // from a callback of the application: as on the read path
+                    err = detail::error_of(std::current_exception());
+                }
             }
             if (err) {
                 end_loops(err);

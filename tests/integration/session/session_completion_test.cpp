@@ -463,3 +463,38 @@ TEST(SessionCompletion, DeferredOperationsStartOnlyWhenLaunched) {
         p.ioc, [&] { return run_reason.has_value(); }, 5s));
     EXPECT_EQ(*run_reason, error::session_closed) << run_reason->message();
 }
+
+// A session callback (not a completion handler) that throws ends the session with the
+// exception's error, whichever path called it: here on_state_change, called from the heartbeat
+// timer when the peer turns suspect. Nothing leaves io_context::run().
+TEST(SessionCompletion, ACallbackThatThrowsOnTheTimerPathEndsTheSession) {
+    asio::io_context ioc, peer_ioc; // the peer's loop stops running: it turns silent
+    auto [a, b] = tcp_pair(peer_ioc);
+    tcp::socket ours(ioc);
+    ours.assign(tcp::v4(), b.release());
+    tcp_session peer(std::move(a), fast_config(100ms, 1000ms, 3));
+    bool peer_done = false;
+    peer.async_run([&](boost::system::error_code) { peer_done = true; });
+
+    int rtts = 0;
+    session_callbacks cb;
+    cb.on_rtt = [&](duration, const rtt_estimator&) { ++rtts; };
+    cb.on_state_change = [](peer_state, peer_state to, unsigned) {
+        if (to == peer_state::suspect)
+            throw std::runtime_error("application callback failed");
+    };
+    tcp_session client(std::move(ours), fast_config(100ms, 100ms, 3), cb);
+    std::optional<boost::system::error_code> reason;
+    client.async_run([&](boost::system::error_code ec) { reason = ec; });
+    for (int i = 0; i < 500 && rtts == 0; ++i) {
+        ioc.run_for(2ms);
+        peer_ioc.poll();
+    }
+    ASSERT_GT(rtts, 0);
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return reason.has_value(); }, 5s))
+        << "the session did not end after its callback threw";
+    EXPECT_EQ(*reason, asio::error::fault) << reason->message();
+    ASSERT_TRUE(run_until(
+        peer_ioc, [&] { return peer_done; }, 5s));
+}

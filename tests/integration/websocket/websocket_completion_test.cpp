@@ -433,3 +433,26 @@ TEST(WebSocketCompletion, DeferredOperationsStartOnlyWhenLaunched) {
         p.ioc, [&] { return run_reason.has_value(); }, 5s));
     EXPECT_EQ(*run_reason, error::session_closed) << run_reason->message();
 }
+
+// A session callback (not a completion handler) that throws ends the session with the
+// exception's error, as on a byte-stream session: here on_rtt, called when our ping's pong
+// arrives inside Beast's read. Nothing leaves io_context::run().
+TEST(WebSocketCompletion, ACallbackThatThrowsEndsTheSession) {
+    asio::io_context ioc;
+    auto ends = upgrade_pair(ioc);
+    ASSERT_TRUE(ends.upgraded);
+    ws_session peer(std::move(ends.server), fast_ws_config(100ms, 1000ms, 3));
+    bool peer_done = false;
+    peer.async_run([&](boost::system::error_code) { peer_done = true; });
+    session_callbacks cb;
+    cb.on_rtt = [](duration, const rtt_estimator&) {
+        throw boost::system::system_error(error::unexpected_reply);
+    };
+    ws_session client(std::move(ends.client), fast_ws_config(100ms, 1000ms, 3), cb);
+    std::optional<boost::system::error_code> reason;
+    client.async_run([&](boost::system::error_code ec) { reason = ec; });
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return reason.has_value() && peer_done; }, 10s))
+        << "the session did not end after its callback threw";
+    EXPECT_EQ(*reason, error::unexpected_reply) << reason->message();
+}

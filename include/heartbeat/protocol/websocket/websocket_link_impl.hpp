@@ -2,6 +2,7 @@
 // websocket_link's setup, stop and reader. The reader, like the writer and the pinger
 // (websocket_link_writer.hpp), is driven by the completions of its own Beast operations
 // (concrete handlers that run on the session's executor: no coroutine frame, no type erasure).
+#include <heartbeat/detail/completion.hpp>
 #include <heartbeat/detail/operation_cache.hpp>
 #include <heartbeat/protocol/websocket/websocket_heartbeat_codec.hpp>
 #include <heartbeat/protocol/websocket/websocket_link.hpp>
@@ -179,7 +180,13 @@ template <class NextLayer>
 void websocket_link<NextLayer>::inbound(time_point now) {
     if (core_.stop_reason)
         return;
-    if (auto err = core_.inbound(now))
+    error_code err;
+    try {
+        err = core_.inbound(now);
+    } catch (...) { // from a callback of the application: it ends the session, as it would
+        err = detail::error_of(std::current_exception()); // on a byte-stream session
+    }
+    if (err)
         core_.stop(err);
 }
 
@@ -187,7 +194,13 @@ template <class NextLayer>
 void websocket_link<NextLayer>::answered(std::uint64_t seq, time_point now) {
     if (core_.stop_reason)
         return;
-    if (auto err = core_.pong(seq, now))
+    error_code err;
+    try {
+        err = core_.pong(seq, now);
+    } catch (...) { // from a callback of the application (on_rtt, on_state_change)
+        err = detail::error_of(std::current_exception());
+    }
+    if (err)
         core_.stop(err);
 }
 
