@@ -27,6 +27,18 @@ inline boost::system::error_code error_of(std::exception_ptr ep) noexcept {
     }
 }
 
+// Runs a step of the session that reports why the session must end, or {}. A step may call the
+// application's callbacks (on_rtt, on_state_change, on_verdict...): whatever one of them throws
+// ends the session too, with error_of's code, on every path that runs callbacks.
+template <class Step>
+boost::system::error_code error_of_step(Step&& step) noexcept {
+    try {
+        return step();
+    } catch (...) {
+        return error_of(std::current_exception());
+    }
+}
+
 // Completes a stored handler through its own associated executor, never inline: posting to our
 // executor first guarantees that; asio then dispatches to the handler's associated executor.
 template <class Handler, class Executor, class... Args>

@@ -273,11 +273,8 @@ struct session_core {
                     err = error::handshake_timeout;
             } else {
                 const peer_state before = monitor.state();
-                try {
-                    err = apply(monitor.on_timer(now), before, now);
-                } catch (...) { // from a callback of the application: as on the read path
-                    err = detail::error_of(std::current_exception());
-                }
+                err = detail::error_of_step(
+                    [&] { return apply(monitor.on_timer(now), before, now); });
             }
             if (err) {
                 end_loops(err);

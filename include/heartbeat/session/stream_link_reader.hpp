@@ -54,12 +54,7 @@ void stream_link<Profile, Stream>::read_next() {
 
 template <byte_stream_profile Profile, class Stream>
 void stream_link<Profile, Stream>::on_read(error_code ec, std::size_t n) {
-    error_code reason;
-    try {
-        reason = take_read(ec, n);
-    } catch (...) { // from a callback of the application
-        reason = detail::error_of(std::current_exception());
-    }
+    const error_code reason = detail::error_of_step([&] { return take_read(ec, n); });
     if (reason)
         return reader_finish(reason);
     read_next();

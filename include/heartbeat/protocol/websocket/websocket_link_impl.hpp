@@ -180,13 +180,7 @@ template <class NextLayer>
 void websocket_link<NextLayer>::inbound(time_point now) {
     if (core_.stop_reason)
         return;
-    error_code err;
-    try {
-        err = core_.inbound(now);
-    } catch (...) { // from a callback of the application: it ends the session, as it would
-        err = detail::error_of(std::current_exception()); // on a byte-stream session
-    }
-    if (err)
+    if (const auto err = detail::error_of_step([&] { return core_.inbound(now); }))
         core_.stop(err);
 }
 
@@ -194,13 +188,7 @@ template <class NextLayer>
 void websocket_link<NextLayer>::answered(std::uint64_t seq, time_point now) {
     if (core_.stop_reason)
         return;
-    error_code err;
-    try {
-        err = core_.pong(seq, now);
-    } catch (...) { // from a callback of the application (on_rtt, on_state_change)
-        err = detail::error_of(std::current_exception());
-    }
-    if (err)
+    if (const auto err = detail::error_of_step([&] { return core_.pong(seq, now); }))
         core_.stop(err);
 }
 
