@@ -10,6 +10,9 @@ packages=(
   haproxy iproute2 procps
   chromium
   redis-server mosquitto
+  clang-14 libclang-rt-14-dev
+  iptables conntrack
+  gnuplot-nox prometheus libzmq3-dev
 )
 # Node.js runs the WebSocket interop peers (the `ws` package); any recent node will do.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
