@@ -65,8 +65,8 @@ peer_monitor_table::peer_monitor_table(const monitor_config& config, std::size_t
       stall_tolerance_(static_cast<std::uint32_t>(whole_ms(config.stall_tolerance))),
       max_missed_(static_cast<std::uint8_t>(config.max_missed)), jitter_(config.jitter),
       liveness_(config.liveness), rng_state_(jitter_seed) {
-    if (capacity >= timing_wheel::none - timing_wheel::levels * timing_wheel::slots_per_level)
-        throw std::invalid_argument("peer_monitor_table: capacity must be below 2^32 - 2048");
+    if (capacity >= no_peer)
+        throw std::invalid_argument("peer_monitor_table: capacity must be below 2^32 - 1");
     // Unused records form a free list through `anchor`, lowest id first.
     for (std::size_t i = capacity; i-- > 0;) {
         peers_[i].anchor = free_head_;
@@ -89,7 +89,7 @@ std::uint32_t peer_monitor_table::jittered_interval() noexcept {
 }
 
 std::optional<peer_monitor_table::peer_id> peer_monitor_table::add(time_point now) {
-    if (free_head_ == timing_wheel::none)
+    if (free_head_ == no_peer)
         return std::nullopt;
     const peer_id id = free_head_;
     peer_record& p = peers_[id];
@@ -100,8 +100,10 @@ std::optional<peer_monitor_table::peer_id> peer_monitor_table::add(time_point no
     const timing_wheel::tick t = to_tick(now);
     // An empty wheel may lag the clock by any span; bring it up to date (nothing can fire) so
     // the new deadline is within its reach.
-    if (wheel_.size() == 0 && t > wheel_.current())
-        wheel_.advance(t - 1, [](timing_wheel::entry_id, timing_wheel::tick) {});
+    if (size_ == 0 && t > wheel_.current())
+        wheel_.advance(
+            t - 1, [](timing_wheel::entry_id) { return timing_wheel::unscheduled; },
+            [](timing_wheel::entry_id, timing_wheel::tick) {});
     proof_of_life(p, static_cast<std::uint32_t>(t));
     ++size_;
     auto ignore = [](const peer_action&) {};
@@ -113,8 +115,7 @@ void peer_monitor_table::remove(peer_id id) noexcept {
     peer_record& p = peers_[id];
     if (p.state == peer_record::unused)
         return;
-    wheel_.unlink(id);
-    p = peer_record{};
+    p = peer_record{}; // not scheduled: its copy in the wheel is now stale
     p.anchor = free_head_;
     free_head_ = id;
     --size_;

@@ -1,8 +1,8 @@
 #pragma once
 // Heartbeat monitoring of many peers on one clock, sans-io: the decisions heartbeat_monitor
 // takes for one peer (missed-count detector, local-stall guard, any_inbound or pong_only
-// liveness), for up to millions of peers, with 36 bytes of state per peer and one shared
-// timing wheel instead of one timer per peer.
+// liveness), for up to millions of peers, with 32 bytes of state per peer and one shared
+// timing wheel (8 to 16 more bytes per peer) instead of one timer per peer: 43 B/peer measured.
 //
 // The owner reports each peer's events with the time they happened (on_inbound, on_pong,
 // on_ping_written) and calls advance(now) from one timer, e.g. every millisecond or at
@@ -51,7 +51,8 @@ class peer_monitor_table {
 public:
     using peer_id = std::uint32_t;
     static constexpr duration tick_length = milliseconds(1);
-    static constexpr std::size_t bytes_per_peer = sizeof(peer_record) + timing_wheel::node_bytes;
+    // The record and its (id, tick) in one wheel slot; stale copies and pool slack come on top.
+    static constexpr std::size_t bytes_per_peer = sizeof(peer_record) + 2 * sizeof(std::uint32_t);
 
     // Names the first field the table cannot honour (it supports a subset of monitor_config).
     static std::optional<config_error> validate(const monitor_config& config);
@@ -115,24 +116,31 @@ public:
     std::size_t advance(time_point now, Sink&& sink) {
         const timing_wheel::tick now_tick = to_tick(now);
         const std::uint32_t t = static_cast<std::uint32_t>(now_tick);
-        return wheel_.advance(now_tick, [&](timing_wheel::entry_id id, timing_wheel::tick) {
+        auto due_of = [this](timing_wheel::entry_id id) {
+            const peer_record& p = peers_[id];
+            return p.scheduled ? widen(p.wheel_due, wheel_.current()) : timing_wheel::unscheduled;
+        };
+        auto prefetch = [this](timing_wheel::entry_id id) { __builtin_prefetch(&peers_[id], 1); };
+        auto expire = [&](timing_wheel::entry_id id, timing_wheel::tick) {
             peer_record& p = peers_[id];
+            p.scheduled = 0;
             const std::uint32_t due = deadline(p);
-            const std::int32_t late = static_cast<std::int32_t>(t - due);
-            if (late < 0) { // the deadline moved later since the entry was linked: re-arm lazily
-                wheel_.link(id, now_tick +
-                                    static_cast<std::uint64_t>(-static_cast<std::int64_t>(late)));
+            const auto late = static_cast<std::int32_t>(t - due);
+            if (late < 0) { // the deadline moved later since it was scheduled: re-arm lazily
+                schedule(id, p,
+                         now_tick + static_cast<std::uint64_t>(-static_cast<std::int64_t>(late)));
                 return;
             }
             on_deadline(id, p, now_tick, static_cast<std::uint32_t>(late), now, sink);
-        });
+        };
+        return wheel_.advance(now_tick, due_of, expire, prefetch);
     }
 
     // When advance() has work next (time_point::max() when no peer is monitored). A fired entry
     // may turn out stale (its peer heard from meanwhile); it then costs one re-link.
     time_point next_event() const noexcept {
         const timing_wheel::tick t = wheel_.next_event();
-        if (t == ~timing_wheel::tick{0})
+        if (t == timing_wheel::unscheduled)
             return time_point::max();
         return origin_ + static_cast<std::int64_t>(t) * tick_length;
     }
@@ -215,12 +223,17 @@ private:
             sink(static_cast<const peer_action&>(a));
         }
         if (p.state == peer_record::dead) {
-            wheel_.unlink(id);
+            p.scheduled = 0; // its copy in the wheel is now stale
             return;
         }
         const timing_wheel::tick at = widen(deadline(p), now_tick);
-        if (!wheel_.linked(id) || at < wheel_.due(id))
-            wheel_.link(id, at);
+        if (!p.scheduled || at < widen(p.wheel_due, now_tick))
+            schedule(id, p, at);
+    }
+
+    void schedule(peer_id id, peer_record& p, timing_wheel::tick at) {
+        p.wheel_due = static_cast<std::uint32_t>(wheel_.schedule(id, at));
+        p.scheduled = 1;
     }
 
     void proof_of_life(peer_record& p, std::uint32_t t) noexcept {
@@ -258,6 +271,7 @@ private:
     }
     std::uint32_t jittered_interval() noexcept;
 
+    static constexpr std::uint32_t no_peer = 0xffffffffu;
     std::vector<peer_record> peers_;
     timing_wheel wheel_;
     time_point origin_;
@@ -269,7 +283,7 @@ private:
     double jitter_;
     liveness_mode liveness_;
     std::uint64_t rng_state_;
-    std::uint32_t free_head_ = timing_wheel::none;
+    std::uint32_t free_head_ = no_peer;
     std::size_t size_ = 0;
 };
 

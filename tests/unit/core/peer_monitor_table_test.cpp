@@ -253,5 +253,5 @@ TEST(PeerMonitorTable, RefusesWhatItCannotHonourByName) {
 TEST(PeerMonitorTable, PerPeerStateStaysSmall) {
     EXPECT_LE(hb::peer_monitor_table::bytes_per_peer, 40u);
     hb::peer_monitor_table t(base_config(), 100000, hb::time_point{});
-    EXPECT_LT(t.footprint_bytes() / 100000.0, 40.5);
+    EXPECT_LT(t.footprint_bytes() / 100000.0, 48.0); // issue 14 asks < 100
 }
