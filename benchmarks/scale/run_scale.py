@@ -112,6 +112,9 @@ def main():
     p.add_argument("--bin", default=os.path.join(here, "../../build/benchmarks/scale/scale_peer"))
     p.add_argument("--sessions", default="1000,5000,9000")
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--impls", default="raw,hb,wheel",
+                   help="raw (the reference loop, always run), hb (tcp_server/tcp_session), "
+                        "wheel (the shared-timer prototype, wheel_heartbeats.hpp)")
     p.add_argument("--window", type=float, default=15.0, help="steady window, seconds")
     p.add_argument("--warmup", type=float, default=4.0, help="after all connected, seconds")
     p.add_argument("--cpus", default=f"0-{os.cpu_count() - 1}",
@@ -120,6 +123,9 @@ def main():
     if not os.access(args.bin, os.X_OK):
         sys.exit(f"run_scale: no scale_peer at {args.bin} (build the scale_peer target)")
     sizes = [int(s) for s in args.sessions.split(",")]
+    impls = ["raw"] + [i for i in args.impls.split(",") if i and i != "raw"]
+    if any(i not in ("hb", "wheel") for i in impls[1:]):
+        sys.exit("run_scale: --impls takes raw, hb and wheel")
     if any(n <= 0 or n > 19000 for n in sizes):
         sys.exit("run_scale: --sessions must be in 1..19000 (open-file limit 20,000 per process)")
 
@@ -129,7 +135,7 @@ def main():
     results = {}
     for n in sizes:
         for rep in range(args.reps):
-            for impl in ("raw", "hb"):  # interleaved, so drifting load hits both alike
+            for impl in impls:  # interleaved, so drifting load hits them alike
                 r = run_once(args.bin, impl, n, args)
                 results.setdefault((n, impl), []).append(r)
                 print(f"  n={n} rep={rep + 1} {impl}: cpu/hb {r['cpu_per_hb_us']:.2f} us, "
@@ -141,23 +147,25 @@ def main():
           " (B) | mem/session client (B) | mem/session both (B) |")
     print("|---|---|---|---|---|---|---|")
     for n in sizes:
-        for impl in ("raw", "hb"):
+        for impl in impls:
             rs = results[(n, impl)]
             print(f"| {n} | {impl} | {fmt([r['cpu_per_hb_us'] for r in rs], digits=2)} | "
                   f"{fmt([r['hb_per_conn_s'] for r in rs], digits=2)} | "
                   f"{fmt([r['mem_server'] for r in rs], digits=0)} | "
                   f"{fmt([r['mem_client'] for r in rs], digits=0)} | "
                   f"{fmt([r['mem_server'] + r['mem_client'] for r in rs], digits=0)} |")
-    print("\n| sessions | CPU per heartbeat, hb / raw (target ≤ 0.8) | memory per session, "
-          "hb / raw (target ≤ 1.0) |")
-    print("|---|---|---|")
+    print("\n| sessions | impl | CPU per heartbeat / raw (target ≤ 0.8) | memory per session / "
+          "raw (target ≤ 1.0) |")
+    print("|---|---|---|---|")
     for n in sizes:
-        raw, hb = results[(n, "raw")], results[(n, "hb")]
-        cpu = [h["cpu_per_hb_us"] / r["cpu_per_hb_us"] for h, r in zip(hb, raw)]
-        mem = [(h["mem_server"] + h["mem_client"]) / (r["mem_server"] + r["mem_client"])
-               for h, r in zip(hb, raw)]
-        print(f"| {n} | {fmt(cpu, '×', 2)} | {fmt(mem, '×', 2)} |")
-    print(f"\n# ratios are per repetition (hb run next to its raw run); total "
+        raw = results[(n, "raw")]
+        for impl in impls[1:]:
+            hb = results[(n, impl)]
+            cpu = [h["cpu_per_hb_us"] / r["cpu_per_hb_us"] for h, r in zip(hb, raw)]
+            mem = [(h["mem_server"] + h["mem_client"]) / (r["mem_server"] + r["mem_client"])
+                   for h, r in zip(hb, raw)]
+            print(f"| {n} | {impl} | {fmt(cpu, '×', 2)} | {fmt(mem, '×', 2)} |")
+    print(f"\n# ratios are per repetition (each run next to its raw run); total "
           f"{time.monotonic() - started:.0f} s", flush=True)
 
 

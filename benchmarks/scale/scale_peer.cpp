@@ -5,6 +5,9 @@
 //   scale_peer raw-client PORT N          ... N connections to it
 //   scale_peer hb-server                  heartbeat::tcp_server, interval 1 s
 //   scale_peer hb-client PORT N           N heartbeat::tcp_sessions to it, interval 1 s
+//   scale_peer wheel-server / wheel-client PORT N
+//                                         the shared-timer prototype (wheel_heartbeats.hpp):
+//                                         one peer_monitor_table and one timer per process
 //
 // The raw loop is the reference of the issue: per connection one steady_timer that writes 16
 // bytes every second, a read always outstanding for the peer's 16 bytes, and a verdict when
@@ -16,6 +19,8 @@
 // (raw: 16- byte messages received, one per connection-second from the other side; hb client: pings
 // sent
 // + peer pings answered, one per ping/pong exchange). "quit" exits. The driver is run_scale.py.
+#include "wheel_heartbeats.hpp"
+
 #include <heartbeat/protocol/native/native_session.hpp>
 #include <heartbeat/server/server.hpp>
 
@@ -177,8 +182,8 @@ void connect_all(asio::io_context& ioc, unsigned short port, std::size_t n, OnSo
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: scale_peer raw-server | hb-server | raw-client PORT N | "
-                         "hb-client PORT N\n");
+    std::fprintf(stderr, "usage: scale_peer raw-server | hb-server | wheel-server | "
+                         "raw-client PORT N | hb-client PORT N | wheel-client PORT N\n");
     return 2;
 }
 
@@ -188,10 +193,11 @@ int main(int argc, char** argv) {
     if (argc < 2)
         return usage();
     const std::string role = argv[1];
-    const bool client = role == "raw-client" || role == "hb-client";
+    const bool client = role == "raw-client" || role == "hb-client" || role == "wheel-client";
     if (client && argc != 4)
         return usage();
-    if (!client && (argc != 2 || (role != "raw-server" && role != "hb-server")))
+    if (!client &&
+        (argc != 2 || (role != "raw-server" && role != "hb-server" && role != "wheel-server")))
         return usage();
 
     asio::io_context ioc(1);
@@ -218,6 +224,30 @@ int main(int argc, char** argv) {
             std::printf("sample cpu_us=%lld rss_kb=%ld heartbeats=%llu conns=%llu\n", cpu_us(), r,
                         static_cast<unsigned long long>(received),
                         static_cast<unsigned long long>(open));
+            std::fflush(stdout);
+        });
+        ioc.run();
+        return 0;
+    }
+
+    if (role == "wheel-server") {
+        scale::wheel_heartbeats wheel(ioc, 20000);
+        tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        acceptor.listen(4096);
+        std::function<void()> accept = [&] {
+            acceptor.async_accept([&](boost::system::error_code ec, tcp::socket socket) {
+                if (!ec)
+                    wheel.add(std::move(socket));
+                accept();
+            });
+        };
+        accept();
+        std::printf("ready port=%u rss_kb=%ld\n", acceptor.local_endpoint().port(), rss_kb());
+        std::fflush(stdout);
+        serve_stdin(ioc, [&] {
+            std::printf("sample cpu_us=%lld rss_kb=%ld heartbeats=%llu conns=%llu\n", cpu_us(),
+                        rss_kb(), static_cast<unsigned long long>(wheel.heartbeats()),
+                        static_cast<unsigned long long>(wheel.open()));
             std::fflush(stdout);
         });
         ioc.run();
@@ -266,6 +296,20 @@ int main(int argc, char** argv) {
             std::printf("sample cpu_us=%lld rss_kb=%ld heartbeats=%llu conns=%llu\n", cpu_us(),
                         rss_kb(), static_cast<unsigned long long>(received),
                         static_cast<unsigned long long>(open));
+            std::fflush(stdout);
+        });
+        ioc.run();
+        return 0;
+    }
+
+    if (role == "wheel-client") {
+        scale::wheel_heartbeats wheel(ioc, n);
+        connect_all(
+            ioc, port, n, [&](tcp::socket socket) { wheel.add(std::move(socket)); }, connected);
+        serve_stdin(ioc, [&] {
+            std::printf("sample cpu_us=%lld rss_kb=%ld heartbeats=%llu conns=%llu\n", cpu_us(),
+                        rss_kb(), static_cast<unsigned long long>(wheel.heartbeats()),
+                        static_cast<unsigned long long>(wheel.open()));
             std::fflush(stdout);
         });
         ioc.run();
