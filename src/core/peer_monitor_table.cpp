@@ -112,6 +112,8 @@ std::optional<peer_monitor_table::peer_id> peer_monitor_table::add(time_point no
 }
 
 void peer_monitor_table::remove(peer_id id) noexcept {
+    if (id >= peers_.size())
+        return;
     peer_record& p = peers_[id];
     if (p.state == peer_record::unused)
         return;

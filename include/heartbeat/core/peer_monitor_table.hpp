@@ -67,9 +67,12 @@ public:
     // Stops monitoring `id` (any state); its id becomes free.
     void remove(peer_id id) noexcept;
 
-    // Any inbound frame other than a pong.
+    // Any inbound frame other than a pong. Events for ids outside the table are ignored (on_pong:
+    // unexpected_pong), so a confused driver cannot corrupt other peers.
     template <class Sink>
     void on_inbound(peer_id id, time_point now, Sink&& sink) {
+        if (id >= peers_.size())
+            return;
         peer_record& p = peers_[id];
         if (!p.monitored())
             return;
@@ -83,6 +86,8 @@ public:
     template <class Sink>
     boost::system::error_code on_pong(peer_id id, std::uint32_t seq, time_point now, Sink&& sink,
                                       std::optional<duration>* rtt = nullptr) {
+        if (id >= peers_.size())
+            return error::unexpected_pong;
         peer_record& p = peers_[id];
         if (seq == 0 || seq > p.last_seq)
             return error::unexpected_pong;
@@ -101,6 +106,8 @@ public:
     // Ping `seq` was written to the transport at `now`: its reply deadline runs from here.
     template <class Sink>
     void on_ping_written(peer_id id, std::uint32_t seq, time_point now, Sink&& sink) {
+        if (id >= peers_.size())
+            return;
         peer_record& p = peers_[id];
         if (!p.monitored() || !p.armed || seq != p.last_seq)
             return;
@@ -145,6 +152,7 @@ public:
         return origin_ + static_cast<std::int64_t>(t) * tick_length;
     }
 
+    // Queries take ids below capacity().
     peer_state state(peer_id id) const noexcept { return peers_[id].public_state(); }
     unsigned missed(peer_id id) const noexcept { return peers_[id].missed; }
     // When the peer must next be looked at (heartbeat_monitor::next_deadline); max() if dead.

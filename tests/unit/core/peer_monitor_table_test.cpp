@@ -115,6 +115,13 @@ TEST(PeerMonitorTable, PongForAPingNeverSentIsAnErrorAndChangesNothing) {
     EXPECT_EQ(t.on_pong(id, 1, origin + 10ms, r), hb::error::unexpected_pong);
     EXPECT_EQ(t.on_pong(id, 0, origin + 10ms, r), hb::error::unexpected_pong);
     EXPECT_EQ(t.last_heard(id), origin);
+    // Ids outside the table: ignored, never written out of bounds.
+    EXPECT_EQ(t.on_pong(7, 1, origin + 10ms, r), hb::error::unexpected_pong);
+    t.on_inbound(7, origin + 10ms, r);
+    t.on_ping_written(7, 1, origin + 10ms, r);
+    t.remove(7);
+    EXPECT_EQ(t.size(), 1u);
+    EXPECT_TRUE(r.events.empty());
 }
 
 TEST(PeerMonitorTable, RemovedPeersFallSilentAndTheirIdsAreReused) {
