@@ -47,15 +47,17 @@ using firing = std::vector<std::pair<tick, std::uint32_t>>;
 TEST(TimingWheel, FiresEachEntryAtItsOwnTick) {
     owner o(4);
     o.schedule(0, 5);
-    o.schedule(1, 300);           // level 1, cascades once
-    o.schedule(2, 70000);         // level 2, cascades twice
-    o.schedule(3, 0x1'0000'0005); // past the first 2^32 ticks
+    o.schedule(1, 300);         // level 1, cascades once
+    o.schedule(2, 70000);       // level 2, cascades twice
+    o.schedule(3, 0xffff'0000); // level 3, 2^32 - 65536 ticks ahead
     EXPECT_EQ(o.wheel.stored(), 4u);
     EXPECT_TRUE(o.advance(4).empty());
     EXPECT_EQ(o.advance(5), (firing{{5, 0}}));
     EXPECT_EQ(o.wheel.next_event(), 256u); // the cascade of level 1's slot 1
     EXPECT_TRUE(o.advance(299).empty());
     EXPECT_EQ(o.advance(100000), (firing{{300, 1}, {70000, 2}}));
+    EXPECT_EQ(o.advance(0xffff'0000), (firing{{0xffff'0000, 3}}));
+    o.schedule(3, 0x1'0000'0005); // across the 2^32 boundary: level 4
     EXPECT_TRUE(o.advance(0x1'0000'0004).empty());
     EXPECT_EQ(o.advance(0x1'0000'0005), (firing{{0x1'0000'0005, 3}}));
     EXPECT_EQ(o.wheel.stored(), 0u);
