@@ -9,7 +9,7 @@ N connections, wait until all are connected and `--warmup` seconds more, sample 
 (getrusage user+system, RSS), wait `--window` seconds, sample again. Reported per point:
   cpu/heartbeat  (server CPU + client CPU over the window) / heartbeats exchanged in it
   mem/session    RSS growth of each process from before the first connection to the first
-                 sample, divided by N (server, client, and both)
+                 sample, divided by N (server, client, and both; and the heap in use, mallinfo2)
 as medians with min-max over the repetitions, and the ratio of this project to the raw loop.
 """
 import argparse
@@ -94,6 +94,8 @@ def run_once(binary, impl, n, args):
             "core_share": cpu_us / 1e6 / args.window,
             "mem_server": (s0["rss_kb"] - ready["rss_kb"]) * 1024 / n,
             "mem_client": (c0["rss_kb"] - client_ready["rss_kb"]) * 1024 / n,
+            "heap_server": (s0["heap_b"] - ready["heap_b"]) / n,
+            "heap_client": (c0["heap_b"] - client_ready["heap_b"]) / n,
         }
     finally:
         if client:
@@ -141,11 +143,12 @@ def main():
                 print(f"  n={n} rep={rep + 1} {impl}: cpu/hb {r['cpu_per_hb_us']:.2f} us, "
                       f"{r['hb_per_conn_s']:.2f} hb/conn/s, {100 * r['core_share']:.1f} % of a "
                       f"core, mem/session server {r['mem_server']:.0f} B client "
-                      f"{r['mem_client']:.0f} B", flush=True)
+                      f"{r['mem_client']:.0f} B (heap {r['heap_server']:.0f} B, {r['heap_client']:.0f} B)",
+                      flush=True)
 
     print("\n| sessions | impl | CPU per heartbeat (µs) | heartbeats/conn/s | mem/session server"
-          " (B) | mem/session client (B) | mem/session both (B) |")
-    print("|---|---|---|---|---|---|---|")
+          " (B) | mem/session client (B) | mem/session both (B) | of which heap, both (B) |")
+    print("|---|---|---|---|---|---|---|---|")
     for n in sizes:
         for impl in impls:
             rs = results[(n, impl)]
@@ -153,7 +156,8 @@ def main():
                   f"{fmt([r['hb_per_conn_s'] for r in rs], digits=2)} | "
                   f"{fmt([r['mem_server'] for r in rs], digits=0)} | "
                   f"{fmt([r['mem_client'] for r in rs], digits=0)} | "
-                  f"{fmt([r['mem_server'] + r['mem_client'] for r in rs], digits=0)} |")
+                  f"{fmt([r['mem_server'] + r['mem_client'] for r in rs], digits=0)} | "
+                  f"{fmt([r['heap_server'] + r['heap_client'] for r in rs], digits=0)} |")
     print("\n| sessions | impl | CPU per heartbeat / raw (target ≤ 0.8) | memory per session / "
           "raw (target ≤ 1.0) |")
     print("|---|---|---|---|")

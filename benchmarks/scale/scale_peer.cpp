@@ -11,9 +11,10 @@
 //
 // The raw loop is the reference of the issue: per connection one steady_timer that writes 16
 // bytes every second, a read always outstanding for the peer's 16 bytes, and a verdict when
-// nothing was read for 3 s; both sides alike. Servers print "ready port=P rss_kb=R"; clients
-// print "ready conns=N rss_kb=R" before connecting and "connected conns=N" once all are up.
-// Each line "sample" on stdin prints "sample cpu_us=U rss_kb=R heartbeats=H conns=C": U is
+// nothing was read for 3 s; both sides alike. Servers print "ready port=P MEM"; clients print
+// "ready conns=N MEM" before connecting and "connected conns=N" once all are up, where MEM is
+// "rss_kb=R heap_b=H" (RSS, and the heap in use from mallinfo2). Each line "sample" on stdin
+// prints "sample cpu_us=U MEM heartbeats=H conns=C": U is
 // getrusage(RUSAGE_SELF) user + system time (the hb client adds cpu_end_us, after it summed its
 // sessions' stats, so the driver can leave that walk out), H the heartbeats this process has seen
 // (raw: 16- byte messages received, one per connection-second from the other side; hb client: pings
@@ -44,6 +45,7 @@
 #include <thread>
 #include <vector>
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -58,6 +60,14 @@ long rss_kb() {
     long size = 0, resident = 0;
     f >> size >> resident;
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+// RSS and the heap in use (mallinfo2: arena + mmapped), which tells allocator slack and pages
+// from what the objects themselves take.
+std::string mem() {
+    const struct mallinfo2 m = mallinfo2();
+    return "rss_kb=" + std::to_string(rss_kb()) +
+           " heap_b=" + std::to_string(m.uordblks + m.hblkhd);
 }
 
 long long cpu_us() {
@@ -217,11 +227,11 @@ int main(int argc, char** argv) {
             });
         };
         accept();
-        std::printf("ready port=%u rss_kb=%ld\n", acceptor.local_endpoint().port(), rss_kb());
+        std::printf("ready port=%u %s\n", acceptor.local_endpoint().port(), mem().c_str());
         std::fflush(stdout);
         serve_stdin(ioc, [&] {
-            const long r = rss_kb();
-            std::printf("sample cpu_us=%lld rss_kb=%ld heartbeats=%llu conns=%llu\n", cpu_us(), r,
+            const std::string r = mem();
+            std::printf("sample cpu_us=%lld %s heartbeats=%llu conns=%llu\n", cpu_us(), r.c_str(),
                         static_cast<unsigned long long>(received),
                         static_cast<unsigned long long>(open));
             std::fflush(stdout);
@@ -242,11 +252,11 @@ int main(int argc, char** argv) {
             });
         };
         accept();
-        std::printf("ready port=%u rss_kb=%ld\n", acceptor.local_endpoint().port(), rss_kb());
+        std::printf("ready port=%u %s\n", acceptor.local_endpoint().port(), mem().c_str());
         std::fflush(stdout);
         serve_stdin(ioc, [&] {
-            std::printf("sample cpu_us=%lld rss_kb=%ld heartbeats=%llu conns=%llu\n", cpu_us(),
-                        rss_kb(), static_cast<unsigned long long>(wheel.heartbeats()),
+            std::printf("sample cpu_us=%lld %s heartbeats=%llu conns=%llu\n", cpu_us(),
+                        mem().c_str(), static_cast<unsigned long long>(wheel.heartbeats()),
                         static_cast<unsigned long long>(wheel.open()));
             std::fflush(stdout);
         });
@@ -261,12 +271,12 @@ int main(int argc, char** argv) {
         heartbeat::tcp_server server(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0),
                                      config);
         server.async_run([](boost::system::error_code) {});
-        std::printf("ready port=%u rss_kb=%ld\n", server.local_endpoint().port(), rss_kb());
+        std::printf("ready port=%u %s\n", server.local_endpoint().port(), mem().c_str());
         std::fflush(stdout);
         serve_stdin(ioc, [&] {
             // The client process counts the heartbeats (each exchange has one side there).
             const long long cpu = cpu_us();
-            std::printf("sample cpu_us=%lld rss_kb=%ld heartbeats=0 conns=%llu\n", cpu, rss_kb(),
+            std::printf("sample cpu_us=%lld %s heartbeats=0 conns=%llu\n", cpu, mem().c_str(),
                         static_cast<unsigned long long>(server.stats().active));
             std::fflush(stdout);
         });
@@ -278,7 +288,7 @@ int main(int argc, char** argv) {
     const auto n = static_cast<std::size_t>(std::atoll(argv[3]));
     if (port == 0 || n == 0)
         return usage();
-    std::printf("ready conns=%zu rss_kb=%ld\n", n, rss_kb());
+    std::printf("ready conns=%zu %s\n", n, mem().c_str());
     std::fflush(stdout);
     auto connected = [n] {
         std::printf("connected conns=%zu\n", n);
@@ -293,8 +303,8 @@ int main(int argc, char** argv) {
             },
             connected);
         serve_stdin(ioc, [&] {
-            std::printf("sample cpu_us=%lld rss_kb=%ld heartbeats=%llu conns=%llu\n", cpu_us(),
-                        rss_kb(), static_cast<unsigned long long>(received),
+            std::printf("sample cpu_us=%lld %s heartbeats=%llu conns=%llu\n", cpu_us(),
+                        mem().c_str(), static_cast<unsigned long long>(received),
                         static_cast<unsigned long long>(open));
             std::fflush(stdout);
         });
@@ -307,8 +317,8 @@ int main(int argc, char** argv) {
         connect_all(
             ioc, port, n, [&](tcp::socket socket) { wheel.add(std::move(socket)); }, connected);
         serve_stdin(ioc, [&] {
-            std::printf("sample cpu_us=%lld rss_kb=%ld heartbeats=%llu conns=%llu\n", cpu_us(),
-                        rss_kb(), static_cast<unsigned long long>(wheel.heartbeats()),
+            std::printf("sample cpu_us=%lld %s heartbeats=%llu conns=%llu\n", cpu_us(),
+                        mem().c_str(), static_cast<unsigned long long>(wheel.heartbeats()),
                         static_cast<unsigned long long>(wheel.open()));
             std::fflush(stdout);
         });
@@ -335,8 +345,8 @@ int main(int argc, char** argv) {
             const heartbeat::session_stats st = s->stats();
             beats += st.heartbeat.pings_sent + st.pings_answered;
         }
-        std::printf("sample cpu_us=%lld cpu_end_us=%lld rss_kb=%ld heartbeats=%llu conns=%llu\n",
-                    cpu, cpu_us(), rss_kb(), static_cast<unsigned long long>(beats),
+        std::printf("sample cpu_us=%lld cpu_end_us=%lld %s heartbeats=%llu conns=%llu\n", cpu,
+                    cpu_us(), mem().c_str(), static_cast<unsigned long long>(beats),
                     static_cast<unsigned long long>(sessions.size() - ended));
         std::fflush(stdout);
     });
