@@ -14,12 +14,11 @@
 // nothing was read for 3 s; both sides alike. Servers print "ready port=P MEM"; clients print
 // "ready conns=N MEM" before connecting and "connected conns=N" once all are up, where MEM is
 // "rss_kb=R heap_b=H" (RSS, and the heap in use from mallinfo2). Each line "sample" on stdin
-// prints "sample cpu_us=U MEM heartbeats=H conns=C": U is
-// getrusage(RUSAGE_SELF) user + system time (the hb client adds cpu_end_us, after it summed its
-// sessions' stats, so the driver can leave that walk out), H the heartbeats this process has seen
-// (raw: 16- byte messages received, one per connection-second from the other side; hb client: pings
-// sent
-// + peer pings answered, one per ping/pong exchange). "quit" exits. The driver is run_scale.py.
+// prints "sample cpu_us=U MEM heartbeats=H conns=C": U is getrusage(RUSAGE_SELF) user + system
+// time (the hb client adds cpu_end_us, after it summed its sessions' stats, so the driver can
+// leave that walk out), H the heartbeats this process has seen (raw: 16-byte messages received,
+// one per connection-second from the other side; hb and wheel clients: pings sent + peer pings
+// answered, one per ping/pong exchange). "quit" exits. The driver is run_scale.py.
 #include "wheel_heartbeats.hpp"
 
 #include <heartbeat/protocol/native/native_session.hpp>
