@@ -90,6 +90,21 @@ steady::time_point watch_process::arrived(std::size_t index) const {
     return process_.lines().at(index).at;
 }
 
+bool watch_process::wait_caught_up(std::size_t from, steady::duration limit) {
+    const auto until = steady::now() + limit;
+    const auto first = wait_event("delivery", limit, from);
+    if (!first)
+        return false;
+    const std::int64_t target = json_int(line(*first), "sent").value_or(0);
+    return process_
+        .wait_line(
+            [target](const std::string& l) {
+                return is_event(l, "delivery") && json_int(l, "acked").value_or(-1) >= target;
+            },
+            until - steady::now(), *first)
+        .has_value();
+}
+
 std::string watch_process::stop(steady::duration limit) {
     process_.signal(SIGTERM);
     if (!process_.wait_exit(limit))

@@ -58,6 +58,10 @@ public:
     std::string line(std::size_t index) const;
     std::int64_t t_ms(std::size_t index) const;
     steady::time_point arrived(std::size_t index) const;
+    // Waits until the messages sent by the first `delivery` report at or after `from` are all
+    // acknowledged (a later report's `acked` reaches that `sent`): the outage's backlog is
+    // through. (`unacked` itself is rarely 0 while streaming: ACKs trail the data.)
+    bool wait_caught_up(std::size_t from, steady::duration limit);
     // Stops it (SIGTERM: it stops sending, waits briefly for ACKs, closes) and returns its
     // final `delivery` event; throws if it does not exit within `limit`.
     std::string stop(steady::duration limit);
