@@ -6,6 +6,7 @@
 # exits 77 with the reason when namespaces cannot be made here.
 #   HEARTBEAT_BUILD_DIR  build directory (default: build)
 #   HEARTBEAT_JOBS       parallel build jobs (default: 2)
+#   HEARTBEAT_NETNS_DEBUG=1  print the client's events (rtt aside) of each single-path drill
 # Extra arguments go to the test binary (e.g. --gtest_filter='NatConntrack.*').
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
