@@ -63,6 +63,7 @@ void heartbeat_monitor::set_interval(duration interval, time_point now) {
     config_.interval = interval;
     resample_interval();
     refresh_budget();
+    schedule_rtt_probe();
     if (state_ == peer_state::alive || state_ == peer_state::suspect) {
         monitor_step ignored;
         finish(now, ignored);
@@ -72,6 +73,19 @@ void heartbeat_monitor::set_interval(duration interval, time_point now) {
 heartbeat_monitor::ping_record* heartbeat_monitor::find(std::uint64_t seq) noexcept {
     ping_record& slot = in_flight_[seq % in_flight_.size()];
     return slot.seq == seq ? &slot : nullptr;
+}
+
+void heartbeat_monitor::schedule_rtt_probe() noexcept {
+    rtt_probe_due_ =
+        config_.probe_rtt_under_traffic && config_.liveness == liveness_mode::any_inbound
+            ? last_ping_request_ + config_.interval
+            : time_point::max();
+}
+
+// Traffic other than pongs proved life since the last round trip was measured (an idle peer's
+// pongs alone never trigger a probe: its regular pings measure already).
+bool heartbeat_monitor::rtt_probe_wanted(time_point now) const noexcept {
+    return now >= rtt_probe_due_ && anchor_ > last_rtt_sample_;
 }
 
 void heartbeat_monitor::request_ping(time_point now, monitor_step& step) {
@@ -84,6 +98,8 @@ void heartbeat_monitor::request_ping(time_point now, monitor_step& step) {
     ++counters_.pings_sent;
     step.send_ping = seq;
     resample_interval();
+    last_ping_request_ = now;
+    schedule_rtt_probe();
 }
 
 void heartbeat_monitor::proof_of_life(time_point now, bool is_heartbeat_sample) {
@@ -104,6 +120,9 @@ monitor_step heartbeat_monitor::start(time_point now) {
         return step;
     detector().reset(now);
     proof_of_life(now, false);
+    last_ping_request_ = now;
+    last_rtt_sample_ = now;
+    schedule_rtt_probe();
     state_ = peer_state::alive;
     step.state_changed = true;
     finish(now, step);
@@ -138,6 +157,7 @@ monitor_step heartbeat_monitor::on_pong(std::uint64_t seq, time_point now) {
         const duration sample = std::max(duration::zero(), now - ping->sent);
         rtt_.add_sample(sample);
         step.rtt = sample;
+        last_rtt_sample_ = now;
         ping->seq = 0; // a duplicate pong must not measure twice
         refresh_budget();
     }
@@ -208,6 +228,8 @@ monitor_step heartbeat_monitor::on_timer(time_point now) {
     } else if (!armed_ && now >= anchor_ + jittered_interval_ &&
                !(!phi_ && missed_ >= config_.max_missed)) {
         request_ping(now, step);
+    } else if (!armed_ && state_ == peer_state::alive && rtt_probe_wanted(now)) {
+        request_ping(now, step);
     }
     finish(now, step);
     return step;
@@ -251,6 +273,8 @@ void heartbeat_monitor::finish(time_point now, monitor_step& step) {
         next = std::min(next, armed_deadline_);
     else if (!(!phi_ && missed_ >= config_.max_missed))
         next = std::min(next, anchor_ + jittered_interval_);
+    if (!armed_ && state_ == peer_state::alive && anchor_ > last_rtt_sample_)
+        next = std::min(next, rtt_probe_due_);
     next_deadline_ = next;
 }
 

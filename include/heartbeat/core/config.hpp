@@ -48,6 +48,11 @@ struct monitor_config {
     duration stall_tolerance = milliseconds(250); // a timer this late means our process stalled
     detector_kind detector = detector_kind::missed_count;
     phi_accrual_config phi{};
+    // While inbound traffic keeps the peer proven alive no idle ping is ever due, so without
+    // this no round trip would be measured under load and the adaptive pong timeout would
+    // starve. When set, one ping per `interval` still goes out while traffic flows; its pong
+    // only measures the round trip (traffic already proves life).
+    bool probe_rtt_under_traffic = true;
 };
 
 // Reconnect backoff. Defaults are gRPC's connection-backoff parameters.

@@ -19,6 +19,9 @@
 //    `interval + max_missed * pong_timeout` (the silence budget) has passed since the last proof
 //    of life. A frozen peer is therefore declared dead after a silence in
 //    [budget, budget + jitter * interval] plus however late the pings were written.
+//  * RTT probe (probe_rtt_under_traffic): while traffic other than pongs keeps the peer proven
+//    alive, a ping is still requested `interval` after the previous one, so round trips are
+//    measured under load; at most one per interval, however the peer answers.
 //  * Local-stall guard: if on_timer is called more than `stall_tolerance` after the deadline
 //    it was armed for, our own process was stalled (blocked event loop, GC pause of a host VM,
 //    SIGSTOP). Every deadline is extended by the lag, the stalled time is excluded from the
@@ -31,6 +34,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -94,7 +98,7 @@ public:
         last_alive_real_ = now;
         stalled_since_alive_ = duration::zero();
         missed_detector_.record_alive(now);
-        next_deadline_ = now + jittered_interval_;
+        next_deadline_ = std::min(now + jittered_interval_, rtt_probe_due_);
         return true;
     }
     // An inbound pong echoing `seq`.
@@ -135,6 +139,8 @@ private:
     void refresh_budget();
     void finish(time_point now, monitor_step& step);
     ping_record* find(std::uint64_t seq) noexcept;
+    void schedule_rtt_probe() noexcept;
+    bool rtt_probe_wanted(time_point now) const noexcept;
 
     monitor_config config_;
     uniform_source rng_;
@@ -166,6 +172,11 @@ private:
     std::array<ping_record, 8> in_flight_{};
 
     time_point next_deadline_ = time_point::max();
+    // RTT probing under traffic: when the last ping was requested and when the last round trip
+    // was measured; the probe is due one interval after the last ping.
+    time_point last_ping_request_{};
+    time_point last_rtt_sample_{};
+    time_point rtt_probe_due_ = time_point::max();
 };
 
 } // namespace heartbeat

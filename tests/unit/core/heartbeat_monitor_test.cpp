@@ -75,7 +75,9 @@ TEST(HeartbeatMonitor, StartsConnectingAndBecomesAliveOnStart) {
 }
 
 TEST(HeartbeatMonitor, NoPingWhileInboundTrafficKeepsArriving) {
-    hb::heartbeat_monitor m(base_config());
+    auto cfg = base_config();
+    cfg.probe_rtt_under_traffic = false; // the liveness rule alone
+    hb::heartbeat_monitor m(cfg);
     m.start(at(0ms));
     for (long t = 400; t <= 10000; t += 400) {
         auto step = m.on_inbound(at_ms(t));
@@ -233,7 +235,9 @@ TEST(HeartbeatMonitor, PongOnlyModeIgnoresDataAsProofOfLife) {
 }
 
 TEST(HeartbeatMonitor, AnyInboundModeCountsDataAsProofOfLife) {
-    hb::heartbeat_monitor m(base_config());
+    auto cfg = base_config();
+    cfg.probe_rtt_under_traffic = false; // no ping at all may be due while data flows
+    hb::heartbeat_monitor m(cfg);
     m.start(at(0ms));
     for (long t = 0; t < 5000; t += 50) {
         m.on_inbound(at_ms(t));
@@ -494,4 +498,102 @@ TEST(HeartbeatMonitor, RoutineInboundMatchesOnInboundWhereItAppliesAndRefusesEls
     // Not started: never routine.
     hb::heartbeat_monitor idle(base_config());
     EXPECT_FALSE(idle.on_routine_inbound(at(100ms)));
+}
+
+namespace {
+
+struct traffic_run {
+    std::vector<long> ping_ms;
+    std::vector<long> rtt_us;
+    bool ever_suspect = false;
+};
+
+// Inbound data every `data_every` ms (0: none) for `end_ms`; every requested ping is written at
+// once and, when `pong_after_ms` >= 0, answered that long after. Steps in 1 ms ticks.
+traffic_run drive_with_traffic(hb::heartbeat_monitor& m, long end_ms, long data_every,
+                               long pong_after_ms) {
+    traffic_run r;
+    m.start(at_ms(0));
+    std::vector<std::pair<long, std::uint64_t>> pongs_due;
+    for (long t = 1; t <= end_ms; ++t) {
+        for (auto it = pongs_due.begin(); it != pongs_due.end();) {
+            if (it->first == t) {
+                const auto step = m.on_pong(it->second, at_ms(t));
+                if (step.rtt)
+                    r.rtt_us.push_back(static_cast<long>(
+                        std::chrono::duration_cast<std::chrono::microseconds>(*step.rtt).count()));
+                it = pongs_due.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (data_every > 0 && t % data_every == 0)
+            m.on_inbound(at_ms(t));
+        if (m.next_deadline() <= at_ms(t)) {
+            const auto step = m.on_timer(at_ms(t));
+            if (step.send_ping) {
+                m.on_ping_written(step.send_ping, at_ms(t));
+                r.ping_ms.push_back(t);
+                if (pong_after_ms >= 0)
+                    pongs_due.emplace_back(t + pong_after_ms, step.send_ping);
+            }
+        }
+        r.ever_suspect = r.ever_suspect || m.state() != hb::peer_state::alive;
+    }
+    return r;
+}
+
+} // namespace
+
+TEST(HeartbeatMonitor, UnderTrafficOnePingPerIntervalMeasuresTheRoundTrip) {
+    hb::heartbeat_monitor m(base_config()); // interval 1000 ms
+    const auto r = drive_with_traffic(m, 10'000, 10, 3);
+    EXPECT_EQ(r.ping_ms,
+              (std::vector<long>{1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000}));
+    ASSERT_EQ(r.rtt_us.size(), 9u); // the last pong is due after the end
+    for (long us : r.rtt_us)
+        EXPECT_EQ(us, 3000);
+    EXPECT_FALSE(r.ever_suspect);
+    EXPECT_EQ(m.rtt().samples(), 9u);
+}
+
+TEST(HeartbeatMonitor, UnansweredProbesUnderTrafficStayOnePerIntervalAndAreNotMisses) {
+    hb::heartbeat_monitor m(base_config());
+    const auto r = drive_with_traffic(m, 10'000, 10, -1); // the peer never answers a ping
+    EXPECT_EQ(r.ping_ms.size(), 10u);
+    for (std::size_t i = 1; i < r.ping_ms.size(); ++i)
+        EXPECT_EQ(r.ping_ms[i] - r.ping_ms[i - 1], 1000);
+    EXPECT_EQ(m.counters().misses, 0u); // the data kept proving life
+    EXPECT_FALSE(r.ever_suspect);
+}
+
+TEST(HeartbeatMonitor, IdlePeerIsPingedExactlyAsWithoutTheProbe) {
+    auto with = base_config();
+    with.jitter = 0.2;
+    auto without = with;
+    without.probe_rtt_under_traffic = false;
+    double u = 0.0; // a deterministic sweep of jitter draws, the same for both monitors
+    auto sweep = [&u] {
+        u = u >= 0.9 ? 0.05 : u + 0.15;
+        return u;
+    };
+    hb::heartbeat_monitor a(with, sweep);
+    const auto ra = drive_with_traffic(a, 20'000, 0, 5);
+    u = 0.0;
+    hb::heartbeat_monitor b(without, sweep);
+    const auto rb = drive_with_traffic(b, 20'000, 0, 5);
+    EXPECT_GE(ra.ping_ms.size(), 15u);
+    EXPECT_EQ(ra.ping_ms, rb.ping_ms);
+}
+
+TEST(HeartbeatMonitor, TrafficThatStopsStillGetsTheVerdictAtTheBudget) {
+    hb::heartbeat_monitor m(base_config()); // budget 2500 ms
+    m.start(at_ms(0));
+    for (long t = 10; t <= 1500; t += 10)
+        m.on_inbound(at_ms(t));
+    std::optional<hb::verdict> v;
+    run_timers(m, at_ms(10'000), &v);
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(ms_of(v->at), 1500 + 2500);
+    EXPECT_EQ(v->silence, 2500ms);
 }
