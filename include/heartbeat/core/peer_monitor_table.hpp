@@ -13,13 +13,15 @@
 // tests/unit/core/peer_monitor_table_differential_test.cpp runs both side by side on random
 // schedules.
 //
-// What it leaves out, to stay small: the phi-accrual detector, the adaptive pong timeout and
-// RTT statistics (a pong of the armed ping reports its round trip; keeping an estimator is the
-// owner's choice). Time resolves to 1 ms ticks counted from `origin`: inputs between two ticks
-// act as the earlier tick, so a verdict can land up to 1 ms earlier than heartbeat_monitor's
-// on inputs that are not whole milliseconds. Per-peer times are 32-bit ticks compared modulo
-// 2^32, so the table runs indefinitely (across 2^32 ms, ~49.7 days) as long as every configured
-// duration stays under 2^31 ms and advance() is called at least once every 2^31 ms.
+// What it leaves out, to stay small: the phi-accrual detector, the adaptive pong timeout, RTT
+// statistics (a pong of the armed ping reports its round trip; keeping an estimator is the
+// owner's choice) and so the RTT probes under traffic (monitor_config::probe_rtt_under_traffic
+// is ignored: with no estimator to feed, a probe would only add pings). Time resolves to 1 ms ticks
+// counted from `origin`: inputs between two ticks act as the earlier tick, so a verdict can land up
+// to 1 ms earlier than heartbeat_monitor's on inputs that are not whole milliseconds. Per-peer
+// times are 32-bit ticks compared modulo 2^32, so the table runs indefinitely (across 2^32 ms,
+// ~49.7 days) as long as every configured duration stays under 2^31 ms and advance() is called at
+// least once every 2^31 ms.
 #include <heartbeat/core/config.hpp>
 #include <heartbeat/core/error.hpp>
 #include <heartbeat/core/heartbeat_monitor.hpp>

@@ -63,6 +63,7 @@ struct scenario {
         config.pong_timeout = std::chrono::milliseconds(50 + rng() % 950);
         config.max_missed = 1 + static_cast<unsigned>(rng() % 5);
         config.stall_tolerance = std::chrono::milliseconds(20 + rng() % 280);
+        config.probe_rtt_under_traffic = false; // the table keeps no RTT, so sends no probes
         config.liveness =
             rng() % 4 == 0 ? hb::liveness_mode::pong_only : hb::liveness_mode::any_inbound;
         by_monitor.resize(peers);
