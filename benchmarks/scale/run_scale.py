@@ -13,7 +13,10 @@ N connections, wait until all are connected and `--warmup` seconds more, sample 
 as medians with min-max over the repetitions, and the ratio of this project to the raw loop.
 """
 import argparse
+import datetime
+import io
 import os
+import platform
 import queue
 import re
 import statistics
@@ -108,6 +111,17 @@ def fmt(values, unit="", digits=1):
     return f"{med:.{digits}f}{unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
+def machine_line():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{platform.system()} {platform.release()} {platform.machine()}, {model}, "
+            f"{os.cpu_count()} CPUs, load {' '.join(f'{x:.2f}' for x in os.getloadavg())} at start")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -121,6 +135,9 @@ def main():
     p.add_argument("--warmup", type=float, default=4.0, help="after all connected, seconds")
     p.add_argument("--cpus", default=f"0-{os.cpu_count() - 1}",
                    help="CPU list both processes are pinned to (taskset -c); '' for none")
+    p.add_argument("--append", metavar="FILE",
+                   help="also append the tables, the exact command and a machine line to FILE "
+                        "(e.g. benchmarks/RESULTS.md)")
     args = p.parse_args()
     if not os.access(args.bin, os.X_OK):
         sys.exit(f"run_scale: no scale_peer at {args.bin} (build the scale_peer target)")
@@ -146,6 +163,8 @@ def main():
                       f"{r['mem_client']:.0f} B (heap {r['heap_server']:.0f} B, {r['heap_client']:.0f} B)",
                       flush=True)
 
+    out = io.StringIO()
+    real_stdout, sys.stdout = sys.stdout, out
     print("\n| sessions | impl | CPU per heartbeat (µs) | heartbeats/conn/s | mem/session server"
           " (B) | mem/session client (B) | mem/session both (B) | of which heap, both (B) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -169,8 +188,17 @@ def main():
             mem = [(h["mem_server"] + h["mem_client"]) / (r["mem_server"] + r["mem_client"])
                    for h, r in zip(hb, raw)]
             print(f"| {n} | {impl} | {fmt(cpu, '×', 2)} | {fmt(mem, '×', 2)} |")
-    print(f"\n# ratios are per repetition (each run next to its raw run); total "
-          f"{time.monotonic() - started:.0f} s", flush=True)
+    print(f"\nRatios are per repetition (each run next to its raw run); medians (min–max) over "
+          f"{args.reps}; total {time.monotonic() - started:.0f} s.")
+    sys.stdout = real_stdout
+    print(out.getvalue(), flush=True)
+    if args.append:
+        with open(args.append, "a", encoding="utf-8") as f:
+            f.write(f"\n## Scale: sessions at 1 Hz vs the raw Asio heartbeat loop "
+                    f"({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC)\n\n")
+            f.write(f"Command: `{' '.join(sys.argv)}`  \n")
+            f.write(f"Machine: {machine_line()}\n")
+            f.write(out.getvalue())
 
 
 if __name__ == "__main__":
