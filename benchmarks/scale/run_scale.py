@@ -131,8 +131,8 @@ def main():
     p.add_argument("--impls", default="raw,hb,wheel",
                    help="raw (the reference loop, always run), hb (tcp_server/tcp_session), "
                         "wheel (the shared-timer prototype, wheel_heartbeats.hpp)")
-    p.add_argument("--window", type=float, default=15.0, help="steady window, seconds")
-    p.add_argument("--warmup", type=float, default=4.0, help="after all connected, seconds")
+    p.add_argument("--window", type=float, default=10.0, help="steady window, seconds")
+    p.add_argument("--warmup", type=float, default=3.0, help="after all connected, seconds")
     p.add_argument("--cpus", default=f"0-{os.cpu_count() - 1}",
                    help="CPU list both processes are pinned to (taskset -c); '' for none")
     p.add_argument("--append", metavar="FILE",
