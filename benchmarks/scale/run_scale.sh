@@ -3,7 +3,7 @@
 # tcp_server/tcp_session against a minimal raw Asio heartbeat loop, at 1k, 5k and 9k sessions.
 #   benchmarks/scale/run_scale.sh [BUILD_DIR] [run_scale.py options]
 # BUILD_DIR defaults to ./build; it must hold the scale_peer target
-# (cmake --build BUILD_DIR --target scale_peer). Smoke run (~25 s):
+# (cmake --build BUILD_DIR --target scale_peer). Smoke run (~15 s):
 #   benchmarks/scale/run_scale.sh build --sessions 200 --reps 1 --window 3 --warmup 1
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
