@@ -205,7 +205,8 @@ TEST(ProfileHostileServer, ExtremeLengthsEndWithANamedErrorAndNoLargeAllocation)
     const std::size_t peak = peak_rss_kib();
     std::printf("[ figures  ] peak RSS growth over the profile length cases: %zu KiB\n",
                 peak > rss_before ? peak - rss_before : 0);
-    EXPECT_LT(peak, rss_before + 32 * 1024) << "a length field was allocated";
+    if (rss_is_meaningful)
+        EXPECT_LT(peak, rss_before + 32 * 1024) << "a length field was allocated";
 }
 
 // A claim just under the limit, held: our read buffer grows with the bytes that arrive, not with
@@ -229,7 +230,8 @@ TEST(ProfileHostileServer, ClaimUnderTheLimitIsNotAllocatedUpFront) {
                 "peak RSS growth %zu KiB; endings %s, %s\n",
                 peak > rss_before ? peak - rss_before : 0, ended_name(resp.ended, resp.reason),
                 ended_name(mqtt.ended, mqtt.reason));
-    EXPECT_LT(peak, rss_before + 32 * 1024) << "the claimed length was allocated up front";
+    if (rss_is_meaningful)
+        EXPECT_LT(peak, rss_before + 32 * 1024) << "the claimed length was allocated up front";
     EXPECT_TRUE(resp.wait_end(5s) && mqtt.wait_end(5s)) << "held claims outlived the budget";
     EXPECT_EQ(resp.reason, error::peer_dead) << error_name(resp.reason);
     EXPECT_EQ(mqtt.reason, error::peer_dead) << error_name(mqtt.reason);

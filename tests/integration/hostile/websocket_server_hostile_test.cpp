@@ -206,7 +206,8 @@ TEST_F(WebSocketServerHostile, ExtremeFrameLengthsEndWithANamedErrorAndNoLargeAl
     const std::size_t peak = peak_rss_kib();
     std::printf("[ figures  ] peak RSS growth over the websocket length cases: %zu KiB\n",
                 peak > rss_before ? peak - rss_before : 0);
-    EXPECT_LT(peak, rss_before + 32 * 1024) << "a length field was allocated";
+    if (rss_is_meaningful)
+        EXPECT_LT(peak, rss_before + 32 * 1024) << "a length field was allocated";
     expect_server_still_serves();
 }
 
