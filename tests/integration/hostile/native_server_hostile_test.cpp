@@ -86,6 +86,12 @@ protected:
         return *raws.back();
     }
 
+    // on_peer_closed has run for this peer (on_peer_dead, when there is a verdict, runs first).
+    bool closed(const std::string& address) const {
+        auto it = endings.find(address);
+        return it != endings.end() && it->second.at != time_point{};
+    }
+
     static std::string address_of(const raw_side& r) {
         const auto ep = r.socket.local_endpoint();
         return ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -130,7 +136,14 @@ TEST_F(NativeServerHostile, HelloCutShortOrTrickledEndsAtTheHandshakeDeadline) {
     read_and_discard(silent);
 
     ASSERT_TRUE(run_until(
-        ioc, [&] { return one_byte.eof && trickled.eof && silent.eof; }, 10s))
+        ioc,
+        [&] {
+            for (raw_side* r : {&one_byte, &trickled, &silent})
+                if (!r->eof || !closed(address_of(*r)))
+                    return false;
+            return true;
+        },
+        10s))
         << "a half-sent HELLO kept a session open";
     for (raw_side* r : {&one_byte, &trickled, &silent}) {
         const std::string a = address_of(*r);
@@ -162,7 +175,7 @@ TEST_F(NativeServerHostile, FrameTrickledForeverEndsWithPeerDeadWithinTheBudget)
     const duration budget = silence_budget(cfg.session.heartbeat);
 
     ASSERT_TRUE(run_until(
-        ioc, [&] { return r.eof; }, budget + 10s))
+        ioc, [&] { return r.eof && closed(address_of(r)); }, budget + 10s))
         << "a frame trickled forever kept the session alive";
     const std::string a = address_of(r);
     ASSERT_TRUE(endings.count(a));
@@ -199,7 +212,7 @@ TEST_F(NativeServerHostile, PeerThatNeverReadsEchoesIsBoundedAndGetsAVerdict) {
                     max_inbox = std::max(max_inbox, st->queued_receive_bytes);
                     max_queued_send = std::max(max_queued_send, st->queued_send_bytes);
                 }
-            return endings.count(a) != 0;
+            return closed(a);
         },
         30s);
     ASSERT_TRUE(ended) << "a peer that never reads kept its session alive";

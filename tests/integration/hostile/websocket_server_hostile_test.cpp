@@ -115,6 +115,12 @@ protected:
         return r;
     }
 
+    // on_peer_closed has run for this peer (on_peer_dead, when there is a verdict, runs first).
+    bool closed(const std::string& address) const {
+        auto it = endings.find(address);
+        return it != endings.end() && it->second.at != time_point{};
+    }
+
     static std::string address_of(const raw_side& r) {
         const auto ep = r.socket.local_endpoint();
         return ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -195,7 +201,7 @@ TEST_F(WebSocketServerHostile, ExtremeFrameLengthsEndWithANamedErrorAndNoLargeAl
         r.socket.shutdown(tcp::socket::shutdown_send);
         const std::string a = address_of(r);
         ASSERT_TRUE(run_until(
-            ioc, [&] { return endings.count(a) && r.eof; }, 5s))
+            ioc, [&] { return closed(a) && r.eof; }, 5s))
             << c.what;
         EXPECT_EQ(endings[a].reason, c.expected) << c.what << ": " << endings[a].reason.message()
                                                  << " (" << error_name(endings[a].reason) << ")";
@@ -223,7 +229,7 @@ TEST_F(WebSocketServerHostile, ExtremeLengthHeldOpenEndsOnlyAtTheBudgetAsPeerDea
     const std::string a = address_of(r);
     const duration budget = silence_budget(cfg.session.heartbeat);
     ASSERT_TRUE(run_until(
-        ioc, [&] { return endings.count(a) != 0; }, budget + 10s));
+        ioc, [&] { return closed(a); }, budget + 10s));
     std::printf("[ figures  ] websocket server, 2^32-1 length then held open: %s after %.0f ms "
                 "(budget %.0f ms)\n",
                 error_name(endings[a].reason), to_ms(endings[a].at - start), to_ms(budget));
@@ -234,8 +240,8 @@ TEST_F(WebSocketServerHostile, ExtremeLengthHeldOpenEndsOnlyAtTheBudgetAsPeerDea
 
 // A binary frame of 1000 bytes whose payload comes one byte every 50 ms (twice per ping
 // interval) and never ends, from a peer that answers no ping: bytes of a frame that never
-// completes must not count as life, or the peer holds its session (and the server's resources)
-// for as long as it likes.
+// completes must not count as life one by one, or the peer holds its session (and the server's
+// resources) for as long as it likes. (Fails without the 4 KiB rule of websocket_link::on_read.)
 TEST_F(WebSocketServerHostile, FrameTrickledForeverEndsWithPeerDeadWithinTheBudget) {
     auto& r = upgraded_raw();
     const time_point start = clock::now();
@@ -245,7 +251,7 @@ TEST_F(WebSocketServerHostile, FrameTrickledForeverEndsWithPeerDeadWithinTheBudg
     const duration budget = silence_budget(cfg.session.heartbeat);
     const std::string a = address_of(r);
     const bool ended = run_until(
-        ioc, [&] { return endings.count(a) != 0; }, budget + 10s);
+        ioc, [&] { return closed(a); }, budget + 10s);
     std::printf("[ figures  ] websocket frame trickled 1 byte / 50 ms: %s after %.0f ms (%zu "
                 "bytes trickled, budget %.0f ms)\n",
                 ended ? error_name(endings[a].reason) : "still alive", to_ms(clock::now() - start),
@@ -257,6 +263,42 @@ TEST_F(WebSocketServerHostile, FrameTrickledForeverEndsWithPeerDeadWithinTheBudg
     EXPECT_LE(endings[a].dead->silence, budget + 300ms);
     EXPECT_LT(r.bytes_trickled, bytes.size());
     expect_server_still_serves();
+}
+
+// The other side of the rule above: a healthy peer on a slow link sending one big frame (512 KiB
+// at 8 KiB per 100 ms, 6.4 s, nine budgets) answers no ping until the frame is done, yet keeps
+// its session, because every 4 KiB of the frame is proof of life; the echo comes back whole.
+TEST_F(WebSocketServerHostile, BigFrameOnASlowLinkKeepsItsSession) {
+    auto& r = upgraded_raw();
+    constexpr std::size_t kSize = 512 * 1024, kStep = 8 * 1024;
+    const auto header = ws_header(0x2, kSize, 8);
+    asio::write(r.socket, asio::buffer(header));
+    r.writer_done = false;
+    asio::co_spawn(
+        ioc,
+        [&r]() -> asio::awaitable<void> {
+            asio::steady_timer every(co_await asio::this_coro::executor);
+            const std::string step(kStep, 's');
+            for (std::size_t sent = 0; sent < kSize && !r.eof; sent += kStep) {
+                auto [ec, n] = co_await asio::async_write(r.socket, asio::buffer(step),
+                                                          asio::as_tuple(asio::use_awaitable));
+                if (ec)
+                    break;
+                r.bytes_trickled += n;
+                every.expires_after(100ms);
+                co_await every.async_wait(asio::as_tuple(asio::use_awaitable));
+            }
+            r.writer_done = true;
+        },
+        asio::detached);
+    const std::size_t response = r.head.find("\r\n\r\n") + 4;
+    const bool echoed = run_until(
+        ioc, [&] { return r.bytes_read >= response + kSize + 10 || r.eof; }, 30s);
+    const std::string a = address_of(r);
+    EXPECT_TRUE(echoed && !r.eof) << "ended: "
+                                  << (endings.count(a) ? error_name(endings[a].reason) : "no");
+    EXPECT_EQ(endings.count(a), 0u) << "a healthy slow sender was declared dead";
+    EXPECT_EQ(r.bytes_trickled, kSize);
 }
 
 // 5000 pings, one every 200 us, from a peer that never reads the pongs: WebSocket has no
