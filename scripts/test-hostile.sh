@@ -17,4 +17,4 @@ cmake --build "$build" -j"$jobs" --target integration_tests
 # The abandoned-connections tests open a few thousand sockets at once.
 ulimit -n 20000 2>/dev/null || true
 "$build"/tests/integration_tests \
-  --gtest_filter='AbandonedConnections.*:NativeServerHostile.*:NativeClientHostile.*:ProfileHostileServer.*:WebSocketServerHostile.*'
+  --gtest_filter='AbandonedConnections.*:NativeServerHostile.*:NativeClientHostile.*:ProfileHostileServer.*:WebSocketServerHostile.*:WebSocketClientHostile.*'
