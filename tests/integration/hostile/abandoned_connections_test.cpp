@@ -131,10 +131,12 @@ figures abandon_connections(asio::io_context& ioc, Server& server, std::size_t t
 
 TEST(AbandonedConnections, ThreeThousandAgainstTheNativeServer) {
     asio::io_context ioc;
+    // Held connections last seconds (handshake deadline 4 s, budget 2 s), so they pile up past
+    // the cap even when the server accepts slowly (a loaded machine, ASan: ~150 accepts/s).
     server_config cfg;
-    cfg.session = fast_config(100ms, 200ms, 3); // budget 700 ms
-    cfg.session.handshake_timeout = 1s;
-    cfg.max_sessions = 200;
+    cfg.session = fast_config(500ms, 500ms, 3); // budget 2 s
+    cfg.session.handshake_timeout = 4s;
+    cfg.max_sessions = 100;
     tcp_server server(ioc, loopback(), cfg);
     bool server_done = false;
     server.async_run([&](boost::system::error_code) { server_done = true; });
@@ -185,12 +187,12 @@ TEST(AbandonedConnections, ThreeThousandAgainstTheNativeServer) {
 TEST(AbandonedConnections, ThousandAgainstTheWebSocketServer) {
     asio::io_context ioc;
     websocket_server_config cfg;
-    cfg.session.heartbeat.interval = 100ms;
-    cfg.session.heartbeat.pong_timeout = 200ms;
-    cfg.session.heartbeat.max_missed = 3;
+    cfg.session.heartbeat.interval = 500ms;
+    cfg.session.heartbeat.pong_timeout = 500ms;
+    cfg.session.heartbeat.max_missed = 3; // budget 2 s, so the 150 held upgrades pile up
     cfg.session.heartbeat.jitter = 0.0;
-    cfg.handshake_timeout = 1s;
-    cfg.max_sessions = 100;
+    cfg.handshake_timeout = 2s;
+    cfg.max_sessions = 50;
     websocket_server server(ioc, loopback(), cfg);
     bool server_done = false;
     server.async_run([&](boost::system::error_code) { server_done = true; });
