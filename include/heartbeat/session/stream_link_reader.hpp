@@ -99,13 +99,15 @@ auto stream_link<Profile, Stream>::take_read(error_code ec, std::size_t n) -> er
         if (r.st == frame_status::status::error)
             return r.ec;
         if (r.need > read_buffer_.size() - read_begin_) {
-            // Make room for the whole frame (bounded by the profile's largest frame).
+            // Make room for the frame as its bytes come (doubling, up to what it needs), never
+            // ahead of them: a header may claim up to the profile's largest frame (256 MiB for
+            // RESP and MQTT by default), and a peer that sends one and holds must not cost that.
             std::copy(read_buffer_.begin() + read_begin_, read_buffer_.begin() + read_end_,
                       read_buffer_.begin());
             read_end_ -= read_begin_;
             read_begin_ = 0;
             if (r.need > read_buffer_.size())
-                read_buffer_.resize(std::max(r.need, std::min(max_frame, read_buffer_.size() * 2)));
+                read_buffer_.resize(std::min(r.need, read_buffer_.size() * 2));
         }
         break;
     }

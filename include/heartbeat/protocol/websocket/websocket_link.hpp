@@ -92,6 +92,8 @@ private:
     static constexpr std::size_t sent_ring_size = 8;
     static constexpr std::size_t read_room_min = 256;
     static constexpr std::size_t read_room_max = 64 * 1024;
+    // Bytes of an unfinished message that count as proof of life (see on_read).
+    static constexpr std::size_t partial_life_bytes = 4 * 1024;
 
     stream_type& ws() noexcept;
     const config_type& config() const noexcept;
@@ -158,6 +160,7 @@ private:
     // assembling_[assembled_, size()).
     std::string assembling_;
     std::size_t assembled_ = 0;
+    std::size_t partial_unproven_ = 0; // bytes of the message read since they last proved life
     std::uint64_t next_in_seq_ = 1;
 };
 

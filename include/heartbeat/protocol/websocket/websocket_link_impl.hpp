@@ -162,9 +162,18 @@ void websocket_link<NextLayer>::on_read(error_code ec, std::size_t n) {
     const time_point now = clock::now();
     detail::counter_add(stats().bytes_received, n);
     detail::counter_add(stats().frames_received, 1);
-    inbound(now);
     assembled_ += n;
-    if (ws().is_message_done()) {
+    const bool message_done = ws().is_message_done();
+    // Beast completes a read with whatever part of a frame has arrived. Counting every such read
+    // as life let a peer hold its session forever by trickling one byte of a frame that never
+    // ends per ping interval; a message proves life when it completes, or per 4 KiB read of it
+    // before that, so a slow link carrying a big single-frame message still keeps it alive.
+    partial_unproven_ += n;
+    if (message_done || partial_unproven_ >= partial_life_bytes) {
+        partial_unproven_ = 0;
+        inbound(now);
+    }
+    if (message_done) {
         assembling_.resize(assembled_); // shorter: only the length changes
         assembled_ = 0;
         // The message's buffer moves on to the application; a heartbeat message, not moved,
