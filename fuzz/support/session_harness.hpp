@@ -130,11 +130,24 @@ void run_session(const session_input& in, const typename Session::config_type& c
         if (in.close_at_once)
             session.close();
 
-        // Generous: the session's own timers are milliseconds, so only a session that never
-        // ends (a lost completion, a timer never armed) reaches this under any load.
-        const auto cap = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while (run_completions == 0 && std::chrono::steady_clock::now() < cap)
-            ioc.run_one_for(std::chrono::milliseconds(100));
+        // A peer that closes ends the session by EOF whatever the timers say. One that goes
+        // silent, or waits for writes that never come, leaves it to the timers: ours are
+        // milliseconds, but a HELLO may stretch the interval to hours (the peer's floor wins),
+        // so after a while the application gives up with cancel(), which must end it at once.
+        // The cap is generous: only a session that never ends (a lost completion, a timer never
+        // armed) reaches it under any load.
+        using clock = std::chrono::steady_clock;
+        const bool may_idle = in.silent_at_end || in.script.lockstep;
+        const auto give_up = clock::now() + std::chrono::milliseconds(300);
+        const auto cap = clock::now() + std::chrono::seconds(10);
+        bool cancelled = false;
+        while (run_completions == 0 && clock::now() < cap) {
+            ioc.run_one_for(std::chrono::milliseconds(50));
+            if (may_idle && !cancelled && run_completions == 0 && clock::now() >= give_up) {
+                session.cancel();
+                cancelled = true;
+            }
+        }
         if (run_completions == 0)
             std::fprintf(stderr, "session did not end within 10 s (%zu of %zu chunks read)\n",
                          stream_state->chunk, stream_state->script.chunks.size());
