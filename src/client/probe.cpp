@@ -52,9 +52,10 @@ asio::awaitable<bool> probe_endpoint(asio::any_io_executor strand, endpoint ep,
         *healthy = true;
         signal->notify();
     };
-    auto [ec, s] = co_await connect_supervised(strand, ep, config, cb, options);
+    auto [ec, connected] = co_await connect_supervised(strand, ep, config, cb, options);
     if (ec)
         co_return false;
+    auto s = connected; // Clang before 16 cannot capture a structured binding in a lambda
     s->run([s, done, signal](error_code) {
         *done = true;
         signal->notify();

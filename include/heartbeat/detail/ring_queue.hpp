@@ -1,6 +1,8 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <new>
+#include <type_traits>
 #include <utility>
 
 namespace heartbeat::detail {
@@ -37,8 +39,12 @@ public:
     T& emplace_back(Args&&... args) {
         if (size_ == capacity_)
             grow();
-        T* slot = std::construct_at(slots_ + ((head_ + size_) & (capacity_ - 1)),
-                                    std::forward<Args>(args)...);
+        T* const at = slots_ + ((head_ + size_) & (capacity_ - 1));
+        T* slot = nullptr;
+        if constexpr (std::is_constructible_v<T, Args&&...>)
+            slot = std::construct_at(at, std::forward<Args>(args)...);
+        else // an aggregate: Clang before 16 lacks C++20's parenthesized aggregate initialization
+            slot = ::new (static_cast<void*>(at)) T{std::forward<Args>(args)...};
         ++size_;
         return *slot;
     }

@@ -136,6 +136,7 @@ private:
     void say_farewell();
     boost::asio::awaitable<void> farewell(error_code reason);
     boost::asio::awaitable<void> drain_until_eof();
+    boost::asio::awaitable<void> close_deadline(timer_type& timer);
 
     Stream& stream() noexcept;
     bool stopping() const noexcept; // stop reason set and not draining after close()

@@ -74,19 +74,28 @@ boost::asio::awaitable<void> stream_link<Profile, Stream>::farewell(error_code r
             auto r = co_await (
                 boost::asio::async_write(stream(), boost::asio::buffer(bytes),
                                          boost::asio::as_tuple(boost::asio::use_awaitable)) ||
-                close_timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
+                close_deadline(close_timer));
             written = r.index() == 0 && !std::get<0>(std::get<0>(r));
         }
         if (reason == error::session_closed && written) {
             // Graceful close: wait (bounded) for the peer to close its side, reading what it
             // still sends.
             detail::shutdown_stream(stream(), boost::asio::socket_base::shutdown_send);
-            co_await (drain_until_eof() ||
-                      close_timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
+            co_await (drain_until_eof() || close_deadline(close_timer));
         }
     }
     detail::shutdown_stream(stream(), boost::asio::socket_base::shutdown_both);
     detail::close_stream(stream());
+}
+
+// The losing branch of an awaitable || is only asked to stop through its cancellation slot,
+// which a stream need not honour (session_stream requires no per-operation cancellation), and
+// the || waits for it: when the deadline wins, end the stream's pending operations ourselves.
+template <byte_stream_profile Profile, class Stream>
+boost::asio::awaitable<void> stream_link<Profile, Stream>::close_deadline(timer_type& timer) {
+    auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (!ec)
+        detail::cancel_io(stream());
 }
 
 template <byte_stream_profile Profile, class Stream>
