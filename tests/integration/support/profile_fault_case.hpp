@@ -1,39 +1,29 @@
-// Fault injection at every step of a Redis session against a real redis-server on 127.0.0.1: the
-// HELLO 3 handshake, PINGs and close(). Each read or write fails in turn with each transport
-// error, N = 1, 2, ... until the session runs clean; every operation completes exactly once and
-// the run ends with the documented reason (a hang-up before HELLO's reply is handshake_failed).
+#pragma once
+// One fault case for a profile session against a real server: connect, run the session until its
+// handshake is done and one heartbeat was answered, close(); the stream fails as `plan` says.
+// Checks every operation completed exactly once and the ending is the documented one (a hang-up
+// before the handshake's reply is the profile's handshake_failed). Returns whether it fired.
 #include "fault_endings.hpp"
 #include "fault_injection_stream.hpp"
 #include "real_server_support.hpp"
 #include "session_party.hpp"
 
-#include <heartbeat/protocol/profile_sessions.hpp>
-#include <heartbeat/session/stream_session_impl.hpp>
-
 #include <gtest/gtest.h>
 
-#include <cstdio>
+namespace heartbeat::test {
 
-using namespace heartbeat;
-using namespace heartbeat::test;
-using namespace std::chrono_literals;
-
-namespace {
-
-using faulty_socket = fault_injection_stream<tcp::socket>;
-using faulty_redis = resp_session<faulty_socket>;
-
-// Returns whether the fault fired.
-bool run_case(const server_process& redis, const std::shared_ptr<fault_plan>& plan) {
+template <class Session, class Config>
+bool run_profile_fault_case(const server_process& server, Config config,
+                            const std::shared_ptr<fault_plan>& plan) {
+    using namespace std::chrono_literals;
     asio::io_context ioc;
     tcp::socket socket(ioc);
-    socket.connect(redis.endpoint());
-    resp_config config;
+    socket.connect(server.endpoint());
     config.heartbeat.interval = 10ms;
     config.heartbeat.pong_timeout = 2000ms;
     config.heartbeat.jitter = 0;
-    faulty_redis s(faulty_socket(std::move(socket), plan), config);
-    session_party<faulty_redis> p(s, "redis");
+    Session s(fault_injection_stream<tcp::socket>(std::move(socket), plan), config);
+    session_party<Session> p(s, "session");
     bool close_called = false, delivered_before_close = false;
     plan->on_delivered = [&] { delivered_before_close = !close_called; };
     p.run();
@@ -59,28 +49,28 @@ bool run_case(const server_process& redis, const std::shared_ptr<fault_plan>& pl
     return plan->fired;
 }
 
-} // namespace
-
-TEST(RespSessionFaults, EveryStepOfHandshakePingAndCloseFailsOnce) {
-    HEARTBEAT_REQUIRE_SERVER("redis-server");
-    temp_dir dir;
-    auto redis = start_redis(dir, "redis");
-    ASSERT_TRUE(redis);
+// Runs the case for each step kind and error, N = 1, 2, ... until it runs clean; returns the
+// number of cases run.
+template <class Session, class Config>
+std::size_t run_every_profile_fault(const server_process& server, const Config& config) {
     std::size_t cases = 0;
     for (const auto step : {fault_step::read, fault_step::write}) {
         for (const auto& injected : transport_errors()) {
             bool converged = false;
-            for (std::size_t n = 1; n <= 200 && !HasFailure(); ++n) {
+            for (std::size_t n = 1; n <= 200 && !::testing::Test::HasFailure(); ++n) {
                 SCOPED_TRACE(::testing::Message() << "fail " << to_string(step) << " #" << n
                                                   << " with " << error_name(injected));
                 ++cases;
-                if (!run_case(*redis, fault_plan::make(step, n, injected))) {
+                if (!run_profile_fault_case<Session>(server, config,
+                                                     fault_plan::make(step, n, injected))) {
                     converged = true;
                     break;
                 }
             }
-            EXPECT_TRUE(converged || HasFailure());
+            EXPECT_TRUE(converged || ::testing::Test::HasFailure());
         }
     }
-    std::printf("[ faults   ] resp: %zu cases (faulted steps + clean runs)\n", cases);
+    return cases;
 }
+
+} // namespace heartbeat::test
