@@ -272,6 +272,10 @@ void stream_link<Profile, Stream>::on_written(error_code ec, std::size_t n) {
 // reader stops too, whatever it was waiting for, and the run may say farewell.
 template <byte_stream_profile Profile, class Stream>
 void stream_link<Profile, Stream>::writer_finish(error_code reason) {
+    // A failed write is the session's ending from now on: a close() before the reader has come
+    // round must not turn it into session_closed.
+    if (!core_.stop_reason)
+        core_.stop_reason = reason;
     writer_done_ = true;
     writer_result_ = reason;
     detail::cancel_io(stream());
