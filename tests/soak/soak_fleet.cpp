@@ -33,9 +33,11 @@ soak_fleet::soak_fleet(boost::asio::io_context& ioc, const std::vector<unsigned 
         std::vector<heartbeat::endpoint> endpoints{peer_endpoint(primary, ports[primary])};
         if (backup != primary)
             endpoints.push_back(peer_endpoint(backup, ports[backup]));
+        heartbeat::client_event_callback callback;
+        if (!options_.wait_events)
+            callback = [this, i](const heartbeat::client_event& e) { on_event(i, e); };
         members_[i].client = std::make_unique<heartbeat::client>(
-            ioc_.get_executor(), std::move(endpoints), options_.config,
-            [this, i](const heartbeat::client_event& e) { on_event(i, e); });
+            ioc_.get_executor(), std::move(endpoints), options_.config, std::move(callback));
         members_[i].timer = std::make_unique<boost::asio::steady_timer>(ioc_);
     }
 }
@@ -57,6 +59,8 @@ void soak_fleet::start() {
             if (ec != heartbeat::error::session_closed)
                 ++run_errors_;
         });
+        if (options_.wait_events)
+            wait_event(i);
         // A random phase, so 1,000 sessions do not send in lockstep.
         arm(i, std::chrono::nanoseconds(phase(rng_)));
     }
@@ -84,6 +88,16 @@ void soak_fleet::send_one(std::size_t index) {
                                            else
                                                ++accepted_;
                                        });
+}
+
+void soak_fleet::wait_event(std::size_t index) {
+    members_[index].client->async_wait_event(
+        [this, index](boost::system::error_code ec, heartbeat::client_event e) {
+            if (ec) // the run ended
+                return;
+            on_event(index, e);
+            wait_event(index);
+        });
 }
 
 void soak_fleet::on_event(std::size_t index, const heartbeat::client_event& e) {

@@ -49,6 +49,10 @@ struct fleet_options {
     double rate = 2.0; // messages per second per session
     std::size_t payload = 64;
     heartbeat::client_config config;
+    // Take events with async_wait_event (true) or only through the constructor's callback.
+    // With the callback alone the client still queues up to 1,024 untaken events per client
+    // (client_driver.cpp emit()), which grows RSS by ~200 KB per client over a long run.
+    bool wait_events = true;
 };
 
 class soak_fleet {
@@ -79,6 +83,7 @@ private:
         bool run_ended = false;
     };
     void on_event(std::size_t index, const heartbeat::client_event& e);
+    void wait_event(std::size_t index);
     void arm(std::size_t index, std::chrono::nanoseconds delay);
     void send_one(std::size_t index);
     double now_s() const;

@@ -4,7 +4,8 @@
 // zero false verdicts, zero lost messages, client RSS at the end within 5 % of steady state.
 //
 // Usage: hb_soak [--duration S] [--sessions N] [--peers P] [--rate MSGS_PER_S] [--seed X]
-//                [--peer PATH_TO_hb_soak_peer]
+//                [--peer PATH_TO_hb_soak_peer] [--rss-csv FILE]
+//                [--events wait|callback]
 // Exit status 0 when every check passed, 1 when one failed, 2 on bad usage or setup failure.
 #include "peer_chaos.hpp"
 #include "peer_process.hpp"
@@ -38,6 +39,8 @@ struct options {
     double rate = 2.0;
     std::uint64_t seed = 1;
     std::string peer_path;
+    std::string rss_csv; // optional: every RSS sample, for plotting
+    bool wait_events = true;
 };
 
 bool parse(int argc, char** argv, options& o) {
@@ -59,6 +62,12 @@ bool parse(int argc, char** argv, options& o) {
             o.rate = std::strtod(v, &end);
         else if (a == "--seed")
             o.seed = std::strtoull(v, &end, 10);
+        else if (a == "--events") {
+            o.wait_events = std::strcmp(v, "wait") == 0;
+            if (o.wait_events || std::strcmp(v, "callback") == 0)
+                end = const_cast<char*>(v) + std::strlen(v);
+        } else if (a == "--rss-csv")
+            o.rss_csv = v, end = const_cast<char*>(v) + std::strlen(v);
         else if (a == "--peer")
             o.peer_path = v, end = const_cast<char*>(v) + std::strlen(v);
         else {
@@ -124,6 +133,7 @@ int main(int argc, char** argv) {
     soak::fleet_options fo;
     fo.sessions = opt.sessions;
     fo.rate = opt.rate;
+    fo.wait_events = opt.wait_events;
     fo.config.session.heartbeat.interval = 1s;
     fo.config.session.heartbeat.pong_timeout = 1s;
     fo.config.session.heartbeat.max_missed = 3;
@@ -219,6 +229,22 @@ int main(int argc, char** argv) {
     const auto final_totals = fleet.totals();
     for (auto& p : peers)
         p->kill_and_reap();
+
+    if (!opt.rss_csv.empty()) {
+        if (std::FILE* f = std::fopen(opt.rss_csv.c_str(), "w")) {
+            std::fprintf(f, "t_s,client_bytes");
+            for (std::size_t p = 0; p < opt.peers; ++p)
+                std::fprintf(f, ",peer%zu_bytes", p);
+            std::fprintf(f, "\n");
+            for (const auto& s : rss) {
+                std::fprintf(f, "%.1f,%zu", s.at_s, s.client);
+                for (auto b : s.peers)
+                    std::fprintf(f, ",%zu", b);
+                std::fprintf(f, "\n");
+            }
+            std::fclose(f);
+        }
+    }
 
     // Judgement.
     unsigned earned = 0, false_verdicts = 0;
