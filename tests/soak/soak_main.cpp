@@ -7,6 +7,15 @@
 //                [--peer PATH_TO_hb_soak_peer] [--rss-csv FILE]
 //                [--events wait|callback]
 // Exit status 0 when every check passed, 1 when one failed, 2 on bad usage or setup failure.
+//
+// Why primary + backup: session i has peers[i % P] as primary and peers[(i+1) % P] as backup,
+// so every fault exercises the supervisor's whole path (verdict or reset, failover, resend of
+// the unacked messages, probes, failback once the primary is back on its old port) and not
+// only a reconnect. Why both SIGKILL and SIGSTOP: a killed process's kernel resets its
+// connections at once (no verdict needed), only a frozen one leaves the heartbeat to notice.
+// A verdict counts as earned when its peer was frozen or killed between the fault and the
+// silence budget + 3 s after the peer came back; any other verdict is a false one, printed
+// with its `stalled` share and the clients' loop lag before it (load or bug?).
 #include "peer_chaos.hpp"
 #include "peer_process.hpp"
 #include "soak_fleet.hpp"
