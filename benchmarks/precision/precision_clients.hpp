@@ -108,7 +108,7 @@ public:
         : ws_(connect_to(ioc, port)) {
         websocket::stream_base::timeout opt{};
         opt.handshake_timeout = std::chrono::seconds(2);
-        opt.idle_timeout = 2 * budget;
+        opt.idle_timeout = budget;
         opt.keep_alive_pings = true;
         ws_.set_option(opt);
         ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
