@@ -18,8 +18,10 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests =="
 # Timing-sensitive integration tests run one at a time; the rest in parallel.
-ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600 -LE integration
+ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600 -LE 'integration|soak'
 ctest --test-dir build --output-on-failure --timeout 600 -L integration
+echo "== soak: 1,000 sessions, peers killed and frozen at random, 60 s =="
+ctest --test-dir build --output-on-failure --timeout 300 -L soak
 
 echo "== unit and integration tests under ASan+UBSan =="
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHEARTBEAT_SANITIZE=address,undefined \
@@ -37,3 +39,6 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHEARTBEAT_SANITIZE=
 cmake --build build-tsan -j"$jobs" --target integration_tests
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -R 'SessionThreads|WebSocketCompletion|ServerCancel|ServerTeardown' --no-tests=error
+
+echo "== fuzzing: every libFuzzer target, bounded (clang-14, ASan+UBSan) =="
+bash scripts/fuzz.sh --seconds 10 --jobs 2
