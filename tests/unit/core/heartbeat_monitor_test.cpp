@@ -2,6 +2,8 @@
 #include <heartbeat/core/error.hpp>
 #include <heartbeat/core/heartbeat_monitor.hpp>
 
+#include "monitor_test_config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -22,15 +24,7 @@ long ms_of(hb::time_point t) {
         std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
 }
 
-hb::monitor_config base_config() {
-    hb::monitor_config c;
-    c.interval = 1000ms;
-    c.jitter = 0.0;
-    c.pong_timeout = 500ms;
-    c.max_missed = 3;
-    c.stall_tolerance = 100ms;
-    return c; // budget = 1000 + 3 * 500 = 2500 ms
-}
+using heartbeat::test::base_config;
 
 hb::uniform_source constant(double u) {
     return [u] { return u; };

@@ -3,6 +3,8 @@
 #include <heartbeat/core/error.hpp>
 #include <heartbeat/core/peer_monitor_table.hpp>
 
+#include "monitor_test_config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -13,15 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-hb::monitor_config base_config() {
-    hb::monitor_config c;
-    c.interval = 1000ms;
-    c.jitter = 0.0;
-    c.pong_timeout = 500ms;
-    c.max_missed = 3;
-    c.stall_tolerance = 100ms;
-    return c; // budget = 1000 + 3 * 500 = 2500 ms
-}
+using heartbeat::test::base_config;
 
 struct seen {
     std::uint32_t peer;
