@@ -18,6 +18,8 @@ const char* name_of(error e) noexcept {
         return "too_many_pings";
     case error::session_closed:
         return "session_closed";
+    case error::write_stalled:
+        return "write_stalled";
     case error::invalid_config:
         return "invalid_config";
     case error::frame_too_large:
@@ -77,6 +79,9 @@ public:
             return "too many pings: peer pinged faster than the minimum interval";
         case error::session_closed:
             return "session closed locally";
+        case error::write_stalled:
+            return "write stalled: a heartbeat could not be written for the silence budget (the "
+                   "peer stopped reading)";
         case error::invalid_config:
             return "invalid configuration";
         case error::frame_too_large:

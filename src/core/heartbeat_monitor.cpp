@@ -95,6 +95,10 @@ void heartbeat_monitor::request_ping(time_point now, monitor_step& step) {
     armed_seq_ = seq;
     // Until the driver reports the write, the deadline runs from the request (see header).
     armed_deadline_ = now + pong_timeout();
+    if (unwritten_seq_ == 0) {
+        unwritten_seq_ = seq;
+        unwritten_since_ = now;
+    }
     ++counters_.pings_sent;
     step.send_ping = seq;
     resample_interval();
@@ -153,6 +157,8 @@ monitor_step heartbeat_monitor::on_pong(std::uint64_t seq, time_point now) {
         return step;
     }
     ++counters_.pongs_received;
+    if (unwritten_seq_ != 0 && seq >= unwritten_seq_)
+        unwritten_seq_ = 0; // answered, so it was written (pings are written in order)
     if (ping_record* ping = find(seq)) {
         const duration sample = std::max(duration::zero(), now - ping->sent);
         rtt_.add_sample(sample);
@@ -178,12 +184,17 @@ void heartbeat_monitor::on_ping_written(std::uint64_t seq, time_point now,
         // Never before the request: `sent` still holds the request time here.
         ping->sent = std::clamp(write_started, ping->sent, std::max(now, ping->sent));
     }
-    if (armed_ && armed_seq_ == seq) {
+    // Pings are written in order: this one being out, every earlier one is too.
+    const bool stall_cleared = unwritten_seq_ != 0 && seq >= unwritten_seq_;
+    if (stall_cleared)
+        unwritten_seq_ = 0;
+    const bool rearm = armed_ && armed_seq_ == seq;
+    if (rearm)
         armed_deadline_ = now + pong_timeout();
-        if (state_ == peer_state::alive || state_ == peer_state::suspect) {
-            monitor_step ignored;
-            finish(now, ignored);
-        }
+    if ((rearm || stall_cleared) &&
+        (state_ == peer_state::alive || state_ == peer_state::suspect)) {
+        monitor_step ignored;
+        finish(now, ignored);
     }
 }
 
@@ -206,6 +217,8 @@ monitor_step heartbeat_monitor::on_timer(time_point now) {
         stalled_since_alive_ += lag;
         if (armed_)
             armed_deadline_ += lag;
+        if (unwritten_seq_ != 0)
+            unwritten_since_ += lag; // the writer could not run either
         detector().forgive(lag);
         ++counters_.stalls;
         counters_.stalled_total += lag;
@@ -235,9 +248,17 @@ monitor_step heartbeat_monitor::on_timer(time_point now) {
     return step;
 }
 
+time_point heartbeat_monitor::write_stall_deadline() const noexcept {
+    return unwritten_since_ + budget();
+}
+
 void heartbeat_monitor::finish(time_point now, monitor_step& step) {
     const peer_state before = state_;
-    if (state_ == peer_state::alive || state_ == peer_state::suspect) {
+    const bool write_stalled = (state_ == peer_state::alive || state_ == peer_state::suspect) &&
+                               unwritten_seq_ != 0 && now >= write_stall_deadline();
+    if (write_stalled) {
+        state_ = peer_state::dead;
+    } else if (state_ == peer_state::alive || state_ == peer_state::suspect) {
         switch (detector().assess(now)) {
         case health::alive:
             state_ = peer_state::alive;
@@ -257,7 +278,7 @@ void heartbeat_monitor::finish(time_point now, monitor_step& step) {
     if (state_ == peer_state::dead) {
         if (before != peer_state::dead) {
             verdict v;
-            v.reason = error::peer_dead;
+            v.reason = write_stalled ? error::write_stalled : error::peer_dead;
             v.missed = missed_;
             v.silence = now - last_alive_real_;
             v.stalled = stalled_since_alive_;
@@ -275,6 +296,8 @@ void heartbeat_monitor::finish(time_point now, monitor_step& step) {
         next = std::min(next, anchor_ + jittered_interval_);
     if (!armed_ && state_ == peer_state::alive && anchor_ > last_rtt_sample_)
         next = std::min(next, rtt_probe_due_);
+    if (unwritten_seq_ != 0)
+        next = std::min(next, write_stall_deadline());
     next_deadline_ = next;
 }
 

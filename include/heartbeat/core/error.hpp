@@ -11,6 +11,8 @@ enum class error {
     peer_closed = 2,    // the peer closed the connection (CLOSE frame or EOF)
     too_many_pings = 3, // the peer pinged faster than our minimum interval, repeatedly
     session_closed = 4, // close() was called locally
+    write_stalled = 5,  // a heartbeat stayed unwritten for the silence budget: the peer stopped
+                        // reading (it may still be talking)
     // Configuration.
     invalid_config = 10, // a config field is out of range (the log names the field)
     // Wire protocol violations (each closes the session cleanly).

@@ -19,6 +19,10 @@
 //    `interval + max_missed * pong_timeout` (the silence budget) has passed since the last proof
 //    of life. A frozen peer is therefore declared dead after a silence in
 //    [budget, budget + jitter * interval] plus however late the pings were written.
+//  * Write stall: a ping requested but not yet written (on_ping_written) for the silence budget
+//    is a verdict with reason write_stalled, whatever the peer sends meanwhile: a peer that
+//    talks but never reads (its receive window closed) would otherwise stay "alive" under
+//    liveness any_inbound while nothing of ours, heartbeats included, can reach it.
 //  * RTT probe (probe_rtt_under_traffic): while traffic other than pongs keeps the peer proven
 //    alive, a ping is still requested `interval` after the previous one, so round trips are
 //    measured under load; at most one per interval, however the peer answers.
@@ -46,7 +50,7 @@ enum class peer_state { connecting, alive, suspect, dead };
 const char* to_string(peer_state s) noexcept;
 
 struct verdict {
-    boost::system::error_code reason; // heartbeat::error::peer_dead
+    boost::system::error_code reason; // heartbeat::error::peer_dead or error::write_stalled
     unsigned missed = 0;              // consecutive unanswered pings at the verdict
     duration silence{};               // time since the last proof of life, as observed
     duration stalled{};               // part of `silence` our own process was stalled
@@ -91,7 +95,8 @@ public:
     // ask for nothing. Returns false, having changed nothing, when on_inbound must run instead.
     bool on_routine_inbound(time_point now) noexcept {
         if (state_ != peer_state::alive || armed_ || missed_ != 0 || phi_ != nullptr ||
-            missed_detector_.missed() != 0 || config_.liveness != liveness_mode::any_inbound)
+            missed_detector_.missed() != 0 || config_.liveness != liveness_mode::any_inbound ||
+            unwritten_seq_ != 0)
             return false;
         // What proof_of_life + finish would do in this state (missed-count: activity is life).
         anchor_ = now;
@@ -141,6 +146,7 @@ private:
     ping_record* find(std::uint64_t seq) noexcept;
     void schedule_rtt_probe() noexcept;
     bool rtt_probe_wanted(time_point now) const noexcept;
+    time_point write_stall_deadline() const noexcept;
 
     monitor_config config_;
     uniform_source rng_;
@@ -170,6 +176,11 @@ private:
     time_point armed_deadline_{};
     std::uint64_t last_seq_ = 0;
     std::array<ping_record, 8> in_flight_{};
+
+    // The oldest ping requested and not yet reported written (0: none) and when it was
+    // requested: the write-stall clock.
+    std::uint64_t unwritten_seq_ = 0;
+    time_point unwritten_since_{};
 
     time_point next_deadline_ = time_point::max();
     // RTT probing under traffic: when the last ping was requested and when the last round trip

@@ -591,3 +591,80 @@ TEST(HeartbeatMonitor, TrafficThatStopsStillGetsTheVerdictAtTheBudget) {
     EXPECT_EQ(ms_of(v->at), 1500 + 2500);
     EXPECT_EQ(v->silence, 2500ms);
 }
+
+namespace {
+
+// A peer that sends every 100 ms while none of our pings is ever reported written (its receive
+// window is closed): the monitor's timer runs on time, inbound keeps arriving. Returns the
+// verdict, if any, by `end_ms`; `written_at_ms` reports every ping requested so far as written
+// at that instant.
+std::optional<hb::verdict> talk_without_reading(hb::heartbeat_monitor& m, long end_ms,
+                                                long written_at_ms = -1) {
+    std::uint64_t last_ping = 0;
+    for (long t = 100; t <= end_ms; t += 100) {
+        for (int i = 0;
+             i < 100 && m.next_deadline() <= hb::time_point{} + std::chrono::milliseconds(t); ++i) {
+            const auto step = m.on_timer(m.next_deadline());
+            if (step.send_ping)
+                last_ping = step.send_ping;
+            if (step.dead)
+                return step.dead;
+        }
+        if (t == written_at_ms && last_ping != 0)
+            m.on_ping_written(last_ping, at_ms(t));
+        const auto step = m.on_inbound(at_ms(t));
+        if (step.dead)
+            return step.dead;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+TEST(HeartbeatMonitor, APingUnwrittenForTheBudgetIsAVerdictEvenWhileThePeerTalks) {
+    hb::heartbeat_monitor m(base_config()); // budget 2500 ms
+    m.start(at_ms(0));
+    // The RTT probe asks for ping 1 at 1000 ms; it never leaves, while data keeps arriving.
+    const auto v = talk_without_reading(m, 10'000);
+    ASSERT_TRUE(v.has_value()) << "a peer that talks but never reads stayed alive";
+    EXPECT_EQ(v->reason, hb::error::write_stalled);
+    EXPECT_EQ(ms_of(v->at), 1000 + 2500);
+    EXPECT_EQ(m.state(), hb::peer_state::dead);
+    EXPECT_EQ(m.next_deadline(), hb::time_point::max());
+}
+
+TEST(HeartbeatMonitor, AWrittenPingRestartsTheWriteStallClockAtTheNextUnwrittenOne) {
+    hb::heartbeat_monitor m(base_config());
+    m.start(at_ms(0));
+    // Pings 1..3 (1000, 2000, 3000 ms) are all reported written at 3400 ms, just before the
+    // stall deadline of ping 1 (3500 ms). Ping 4, requested at 4000 ms, is the next one stuck.
+    const auto v = talk_without_reading(m, 10'000, 3400);
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(v->reason, hb::error::write_stalled);
+    EXPECT_EQ(ms_of(v->at), 4000 + 2500);
+}
+
+TEST(HeartbeatMonitor, RoutineInboundDefersToOnInboundWhileAPingIsUnwritten) {
+    hb::heartbeat_monitor m(base_config());
+    m.start(at_ms(0));
+    m.on_inbound(at_ms(900));
+    ASSERT_EQ(m.on_timer(at_ms(1000)).send_ping, 1u); // the RTT probe, never written
+    m.on_inbound(at_ms(1100));                        // life: the pong deadline is dropped
+    EXPECT_FALSE(m.on_routine_inbound(at_ms(1200)))
+        << "the fast path would forget the write-stall deadline";
+    EXPECT_EQ(ms_of(m.next_deadline()), 2000); // the next probe, before the stall (3500)
+    m.on_ping_written(1, at_ms(1300));
+    m.on_pong(1, at_ms(1350));
+    EXPECT_TRUE(m.on_routine_inbound(at_ms(1400)));
+}
+
+TEST(HeartbeatMonitor, ASilentPeerWithUnwrittenPingsIsStillPeerDeadAtTheBudget) {
+    hb::heartbeat_monitor m(base_config());
+    m.start(at_ms(0));
+    std::optional<hb::verdict> v;
+    for (int i = 0; i < 100 && !v; ++i) // no inbound, no ping ever written
+        v = m.on_timer(m.next_deadline()).dead;
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(v->reason, hb::error::peer_dead); // silence runs out first: 2500 < 1000 + 2500
+    EXPECT_EQ(ms_of(v->at), 2500);
+}
