@@ -181,8 +181,14 @@ void client::impl::emit(client_event e) {
         complete_later(std::move(h), strand, error_code{}, std::move(e));
         return;
     }
-    if (events.size() >= 1024)
+    // Capacity 0: the application takes events through the callback only; nothing is queued,
+    // so nothing counts as dropped.
+    if (config.event_queue_capacity == 0)
+        return;
+    if (events.size() >= config.event_queue_capacity) {
         events.pop_front();
+        update_stats([](client_stats& s) { ++s.events_dropped; });
+    }
     events.push_back(std::move(e));
 }
 

@@ -60,6 +60,10 @@ struct client_config {
     reconnect_budget* budget = nullptr;
     bool use_reconnect_budget = true;
     websocket_client_config websocket{}; // ws:// and wss:// endpoints
+    // Events kept for async_wait_event while nobody waits; beyond it the oldest goes (counted in
+    // client_stats::events_dropped). 0: none are kept, for an application that takes every event
+    // through the on_event callback and never calls async_wait_event.
+    std::size_t event_queue_capacity = 1024;
 };
 
 std::optional<config_error> validate(const client_config& c);

@@ -57,6 +57,7 @@ struct client_stats {
     std::uint64_t messages_resent = 0;   // re-sent after a reconnect
     std::uint64_t messages_received = 0;
     std::size_t unacked = 0;
+    std::uint64_t events_dropped = 0; // the oldest queued event, dropped at event_queue_capacity
 };
 
 } // namespace heartbeat
