@@ -14,6 +14,7 @@ struct serve_args {
     // --protocol ws only: serve wss:// with this PEM certificate chain and private key.
     std::string tls_cert;
     std::string tls_key;
+    std::string http; // --http HOST:PORT: status page and /metrics; empty: none
     bool json = false;
 };
 

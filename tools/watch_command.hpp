@@ -16,6 +16,7 @@ struct watch_args {
     supervisor_flags supervisor;
     std::string send_rate = "0"; // messages per second; 0: heartbeats only
     std::string run_for;         // empty: until SIGINT/SIGTERM
+    std::string http;            // --http HOST:PORT: status page and /metrics; empty: none
     bool json = false;
 };
 

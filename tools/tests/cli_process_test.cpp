@@ -535,10 +535,10 @@ TEST(CliProcess, BadArgumentsExitTwoNamingTheArgument) {
 
 TEST(CliProcess, HelpExitsZeroAndDocumentsEveryEvent) {
     const std::vector<std::string> serve_events = {"listening", "peer_connected", "peer_dead",
-                                                   "peer_closed"};
+                                                   "peer_closed", "http_listening"};
     const std::vector<std::string> watch_events = {
-        "connected", "rtt",          "suspect",  "alive",   "dead",    "closed",
-        "failover",  "reconnecting", "failback", "gave_up", "delivery"};
+        "connected", "rtt",          "suspect",  "alive",   "dead",     "closed",
+        "failover",  "reconnecting", "failback", "gave_up", "delivery", "http_listening"};
     const auto help_of = [](std::vector<std::string> args) {
         child_process p(std::move(args));
         std::string out;
@@ -555,9 +555,10 @@ TEST(CliProcess, HelpExitsZeroAndDocumentsEveryEvent) {
 
     const auto serve_help = help_of({"serve", "--help"});
     for (const std::string s :
-         {"--listen", "--protocol", "native|ws", "ws://", "--tls-cert", "--tls-key", "wss://",
-          "--interval", "--timeout", "--misses", "--min-interval", "--json", "t_ms", "address",
-          "peer", "reason", "missed", "silent_ms"})
+         {"--listen", "--protocol", "native|ws",    "ws://",    "--tls-cert",     "--tls-key",
+          "wss://",   "--interval", "--timeout",    "--misses", "--min-interval", "--json",
+          "--http",   "/metrics",   "/status.json", "/live",    "t_ms",           "address",
+          "peer",     "reason",     "missed",       "silent_ms"})
         EXPECT_NE(serve_help.find(s), std::string::npos) << s;
     for (const auto& e : serve_events)
         EXPECT_NE(serve_help.find(e), std::string::npos) << e;
@@ -576,6 +577,10 @@ TEST(CliProcess, HelpExitsZeroAndDocumentsEveryEvent) {
                                 "--backoff-max",
                                 "--give-up-after",
                                 "--send-rate",
+                                "--http",
+                                "/metrics",
+                                "/status.json",
+                                "/live",
                                 "t_ms",
                                 "endpoint",
                                 "rtt_us",
