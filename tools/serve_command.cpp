@@ -171,8 +171,8 @@ int run_serve(const serve_args& args) {
 
     const auto tls = make_tls_context(args, protocol);
     std::optional<host_port> http_at;
-    if (!args.http.empty())
-        http_at = parse_http_address(args.http);
+    if (args.http)
+        http_at = parse_http_address(*args.http);
 
     asio::io_context ioc; // one thread: callbacks never run concurrently
     tcp::resolver resolver(ioc);

@@ -55,8 +55,8 @@ int run_watch(const watch_args& args) {
             throw usage_error("--for", "must be > 0");
     }
     std::optional<host_port> http_at;
-    if (!args.http.empty())
-        http_at = parse_http_address(args.http);
+    if (args.http)
+        http_at = parse_http_address(*args.http);
 
     event_writer out(stdout, args.json ? output_format::json : output_format::text);
     watch_event_view view(out.format());
