@@ -48,9 +48,11 @@ status_service::status_service(asio::io_context& ioc, board_role role, const hos
     }
     const auto bound = server_->local_endpoint();
     const std::string address = format_host_port(bound.address().to_string(), bound.port());
-    out.emit(event_line("http_listening")
-                 .field("address", address)
-                 .field("url", "http://" + address + "/"));
+    out.emit(
+        event_line("http_listening")
+            .field("address", address)
+            .field("url", "http://" + address + "/")
+            .summary("status page http://" + address + "/ (also /status.json, /metrics, /live)"));
     server_->start();
     tick();
 }
