@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -361,6 +362,10 @@ TEST(StatusHttpProcess, LiveSendsASnapshotThenUpdatesAndDropsAClientThatNeverPon
     const int code = (static_cast<unsigned char>(frames.back().payload[0]) << 8) |
                      static_cast<unsigned char>(frames.back().payload[1]);
     EXPECT_EQ(code, 1011) << "declared dead (close 1011)";
+    const auto ended_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ended).count();
+    std::cout << "/live client that never pongs: close 1011 after " << ended_ms << " ms, " << texts
+              << " JSON messages and " << pings << " pings\n";
+    RecordProperty("live_drop_ms", static_cast<int>(ended_ms));
     EXPECT_GE(ended, 5s);
     EXPECT_LE(ended, 15s);
 }
