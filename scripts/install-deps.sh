@@ -42,7 +42,11 @@ fi
 # npm packages for the WebSocket interop tests (tests/interop/package.json), when present.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [[ -f "$here/tests/interop/package-lock.json" ]]; then
-  if [[ ! -d "$here/tests/interop/node_modules" ]]; then
+  # Also when the lock file changed since the last install (a package was added, e.g.
+  # playwright-core for the status page test): npm records what it installed in
+  # node_modules/.package-lock.json.
+  if [[ ! -d "$here/tests/interop/node_modules" ||
+        "$here/tests/interop/package-lock.json" -nt "$here/tests/interop/node_modules/.package-lock.json" ]]; then
     echo "install-deps: npm ci in tests/interop"
     (cd "$here/tests/interop" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -9,6 +9,17 @@ namespace heartbeat::cli {
     "Exit status: 0 after SIGINT/SIGTERM (or --for), 1 on a runtime failure, 2 on bad "            \
     "arguments.\n"
 
+#define HEARTBEAT_HTTP_HELP                                                                        \
+    "--http HOST:PORT serves, on that address (port 0 picks one; reported by http_listening):\n"   \
+    "  GET /             the status page: a row per endpoint (watch) or peer (serve) with its\n"   \
+    "                    state, last RTT and an RTT chart, and the failover history; it follows\n" \
+    "                    /live and says whether it is live or disconnected\n"                      \
+    "  GET /status.json  the rows, the active endpoint and the history, as JSON\n"                 \
+    "  GET /metrics      Prometheus text format 0.0.4 (heartbeat_* families)\n"                    \
+    "  /live             a WebSocket pushing the state every second and at each change;\n"         \
+    "                    heartbeat pings it, so a browser that vanished is dropped\n"              \
+    "Other paths get 404, other methods 405. See docs/status-page.md.\n"
+
 #define HEARTBEAT_JSON_INTRO                                                                       \
     "With --json, stdout carries one JSON object per line, flushed per line. Every object has\n"   \
     "  t_ms      integer milliseconds since the tool started (monotonic clock)\n"                  \
@@ -18,6 +29,7 @@ const char* const main_help_footer = HEARTBEAT_COMMON_HELP
     "Protocols: the native heartbeat protocol over TCP (serve, watch HOST:PORT) or WebSocket\n"
     "(serve --protocol ws, watch ws://HOST:PORT/PATH or wss://...).\n"
     "JSON events (--json): serve emits listening, peer_connected, peer_dead, peer_closed;\n"
+    "with --http both commands also emit http_listening.\n"
     "watch emits connected, rtt, suspect, alive, dead, closed, failover, reconnecting,\n"
     "failback, gave_up and (with --send-rate) delivery. Their fields are listed by\n"
     "'heartbeat serve --help' and 'heartbeat watch --help'.\n"
@@ -32,7 +44,8 @@ const char* const serve_help_footer = HEARTBEAT_COMMON_HELP
     "answers plain HTTP requests with 404; watch it as ws://HOST:PORT/. --min-interval needs\n"
     "the native protocol (WebSocket has no way to tell a peer to slow down). With --tls-cert\n"
     "and --tls-key it serves wss:// (TLS) instead: watch it as wss://HOST:PORT/.\n"
-    "\n" HEARTBEAT_JSON_INTRO "then the event's own fields:\n"
+    "\n" HEARTBEAT_HTTP_HELP "\n" HEARTBEAT_JSON_INTRO "then the event's own fields:\n"
+    "  http_listening  {address, url}  --http: the HOST:PORT bound and the status page's URL\n"
     "  listening       {address}       the HOST:PORT actually bound (the chosen port for\n"
     "                                  port 0)\n"
     "  peer_connected  {peer}          a peer connected; peer is its remote HOST:PORT\n"
@@ -82,8 +95,10 @@ const char* const watch_help_footer = HEARTBEAT_DURATION_HELP
     "With --failback it probes the more preferred endpoints while on another one, and moves back\n"
     "to the first that answered 3 probes in a row once it has been on the current one for\n"
     "--min-dwell; the current session is drained (its messages acknowledged) before the switch.\n"
-    "\n" HEARTBEAT_JSON_INTRO "then the event's own fields (endpoint, from and to are ENDPOINTs\n"
+    "\n" HEARTBEAT_HTTP_HELP "\n" HEARTBEAT_JSON_INTRO
+    "then the event's own fields (endpoint, from and to are ENDPOINTs\n"
     "as given on the command line):\n"
+    "  http_listening {address, url}  --http: the HOST:PORT bound and the status page's URL\n"
     "  connected     {endpoint}       the heartbeat handshake with endpoint completed (for\n"
     "                                 ws:// and wss://: the WebSocket upgrade), again after\n"
     "                                 every reconnect, failover and failback\n"
@@ -142,6 +157,7 @@ const char* const demo_help_footer = HEARTBEAT_DURATION_HELP
 
 #undef HEARTBEAT_COMMON_HELP
 #undef HEARTBEAT_JSON_INTRO
+#undef HEARTBEAT_HTTP_HELP
 #undef HEARTBEAT_DURATION_HELP
 
 } // namespace heartbeat::cli

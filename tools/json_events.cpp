@@ -1,5 +1,6 @@
 #include "json_events.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace heartbeat::cli {
@@ -141,8 +142,8 @@ std::string to_text(const event_line& e, std::int64_t t_ms) {
         subject.resize(21, ' ');
     out += subject + "  ";
     std::string name = e.name();
-    if (name.size() < 14)
-        name.resize(14, ' ');
+    // A column of 14; a longer name (peer_connected, http_listening) still keeps one space.
+    name.resize(std::max<std::size_t>(14, name.size() + 1), ' ');
     out += name;
     if (!e.summary().empty()) {
         out += e.summary();

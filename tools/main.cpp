@@ -64,6 +64,11 @@ int main(int argc, char** argv) {
                      "disconnected (0ms: off)")
         ->type_name("DURATION")
         ->capture_default_str();
+    serve_cmd
+        ->add_option("--http", serve.http,
+                     "Serve a status page (/), /status.json, /metrics (Prometheus) and a /live "
+                     "WebSocket on HOST:PORT; port 0 picks one (reported as http_listening)")
+        ->type_name("HOST:PORT");
     serve_cmd->add_flag("--json", serve.json, "One JSON event per line on stdout");
     serve_cmd->footer(serve_help_footer);
 
@@ -132,6 +137,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     watch_cmd->add_option("--for", watch.run_for, "Close the connection and exit 0 after this long")
         ->type_name("DURATION");
+    watch_cmd
+        ->add_option("--http", watch.http,
+                     "Serve a status page (/), /status.json, /metrics (Prometheus) and a /live "
+                     "WebSocket on HOST:PORT; port 0 picks one (reported as http_listening)")
+        ->type_name("HOST:PORT");
     watch_cmd->add_flag("--json", watch.json, "One JSON event per line on stdout");
     watch_cmd->footer(watch_help_footer);
 

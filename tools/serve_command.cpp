@@ -3,6 +3,8 @@
 #include "endpoint_arg.hpp"
 #include "graceful_stop.hpp"
 #include "json_events.hpp"
+#include "status_feed.hpp"
+#include "status_service.hpp"
 #include "usage_error.hpp"
 
 #include <heartbeat/core/error.hpp>
@@ -25,22 +27,42 @@ std::int64_t to_ms(duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
-server_callbacks make_callbacks(event_writer& out) {
-    server_callbacks cb;
-    cb.on_peer_connected = [&out](const peer_info& p) {
-        out.emit(event_line("peer_connected").subject("peer", p.address));
+// The events, and (with --http) the status board's rows, one per peer.
+server_callbacks make_callbacks(event_writer& out, status_service* status) {
+    const auto fed = [status](auto&& feed) {
+        if (status) {
+            feed(status->board());
+            status->changed();
+        }
     };
-    cb.on_peer_dead = [&out](const peer_info& p, const verdict& v) {
+    server_callbacks cb;
+    cb.on_peer_connected = [&out, fed](const peer_info& p) {
+        out.emit(event_line("peer_connected").subject("peer", p.address));
+        fed([&](status_board& b) { b.on_established(p.address, clock::now()); });
+    };
+    cb.on_peer_state = [fed](const peer_info& p, peer_state, peer_state to, unsigned missed) {
+        fed([&](status_board& b) {
+            b.on_state(p.address, to_row_state(to), missed, clock::now());
+        });
+    };
+    cb.on_peer_rtt = [fed](const peer_info& p, duration rtt, duration srtt) {
+        fed([&](status_board& b) { b.on_rtt(p.address, rtt, srtt, clock::now()); });
+    };
+    cb.on_peer_dead = [&out, fed](const peer_info& p, const verdict& v) {
         out.emit(event_line("peer_dead")
                      .subject("peer", p.address)
                      .field("reason", error_name(v.reason))
                      .field("missed", v.missed)
                      .field("silent_ms", to_ms(v.silence)));
+        fed([&](status_board& b) {
+            b.on_verdict(p.address, error_name(v.reason), v.missed, clock::now());
+        });
     };
-    cb.on_peer_closed = [&out](const peer_info& p, boost::system::error_code reason) {
+    cb.on_peer_closed = [&out, fed](const peer_info& p, boost::system::error_code reason) {
         out.emit(event_line("peer_closed")
                      .subject("peer", p.address)
                      .field("reason", error_name(reason)));
+        fed([&](status_board& b) { b.on_closed(p.address, clock::now()); });
     };
     return cb;
 }
@@ -59,11 +81,17 @@ websocket_server_config make_websocket_config(const session_config& session) {
 // Binds, reports `listening`, then serves until SIGINT/SIGTERM: closes every session (each peer
 // is told: CLOSE or a close frame 1000) and exits once they have ended.
 template <class Server, class Config>
-int serve(asio::io_context& ioc, const tcp::endpoint& at, const Config& config,
-          const serve_args& args, event_writer& out) {
+int serve(asio::io_context& ioc, const tcp::endpoint& at, Config config, const serve_args& args,
+          event_writer& out, const std::optional<host_port>& http_at) {
+    // Declared first so it outlives the server, whose callbacks feed it.
+    std::optional<status_service> status;
     std::optional<Server> server;
     try {
-        server.emplace(ioc, at, config, make_callbacks(out));
+        if (http_at) {
+            status.emplace(ioc, board_role::serve, *http_at, out);
+            status->metrics().attach(config);
+        }
+        server.emplace(ioc, at, config, make_callbacks(out, status ? &*status : nullptr));
     } catch (const boost::system::system_error& e) {
         std::fprintf(stderr, "heartbeat: --listen: cannot listen on %s: %s\n",
                      quote_arg(args.listen).c_str(), e.code().message().c_str());
@@ -76,7 +104,15 @@ int serve(asio::io_context& ioc, const tcp::endpoint& at, const Config& config,
     bool accepting = true;
     server->async_run([&](boost::system::error_code) { accepting = false; });
     graceful_stop stopper(
-        ioc, [&] { server->close(); }, [&] { return !accepting && server->stats().active == 0; });
+        ioc,
+        [&] {
+            server->close();
+            if (status)
+                status->close();
+        },
+        [&] {
+            return !accepting && server->stats().active == 0 && (!status || status->finished());
+        });
     ioc.run();
     return 0;
 }
@@ -134,6 +170,9 @@ int run_serve(const serve_args& args) {
         throw usage_error("--min-interval", "ping policing needs --protocol native");
 
     const auto tls = make_tls_context(args, protocol);
+    std::optional<host_port> http_at;
+    if (args.http)
+        http_at = parse_http_address(*args.http);
 
     asio::io_context ioc; // one thread: callbacks never run concurrently
     tcp::resolver resolver(ioc);
@@ -150,9 +189,9 @@ int run_serve(const serve_args& args) {
     if (protocol == serve_protocol::ws) {
         auto ws_config = make_websocket_config(config.session);
         ws_config.tls = tls;
-        return serve<websocket_server>(ioc, at, ws_config, args, out);
+        return serve<websocket_server>(ioc, at, ws_config, args, out, http_at);
     }
-    return serve<tcp_server>(ioc, at, config, args, out);
+    return serve<tcp_server>(ioc, at, config, args, out, http_at);
 }
 
 } // namespace heartbeat::cli

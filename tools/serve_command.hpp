@@ -3,6 +3,7 @@
 // protocol (default) or WebSocket (--protocol ws).
 #include "session_options.hpp"
 
+#include <optional>
 #include <string>
 
 namespace heartbeat::cli {
@@ -14,6 +15,7 @@ struct serve_args {
     // --protocol ws only: serve wss:// with this PEM certificate chain and private key.
     std::string tls_cert;
     std::string tls_key;
+    std::optional<std::string> http; // --http HOST:PORT: status page and /metrics; unset: none
     bool json = false;
 };
 

@@ -3,6 +3,8 @@
 #include "delivery_pump.hpp"
 #include "duration_arg.hpp"
 #include "graceful_stop.hpp"
+#include "status_feed.hpp"
+#include "status_service.hpp"
 #include "usage_error.hpp"
 #include "watch_event_view.hpp"
 
@@ -30,7 +32,7 @@ constexpr duration final_ack_wait = seconds(1);
 int run_watch(const watch_args& args) {
     // Every argument is checked before anything starts.
     const std::vector<endpoint> endpoints = make_endpoints(args.endpoints);
-    const client_config config = make_client_config(args.heartbeat, args.supervisor);
+    client_config config = make_client_config(args.heartbeat, args.supervisor);
     unsigned send_rate = 0;
     try {
         send_rate = parse_send_rate(args.send_rate);
@@ -52,13 +54,27 @@ int run_watch(const watch_args& args) {
         if (*run_for <= duration::zero())
             throw usage_error("--for", "must be > 0");
     }
+    std::optional<host_port> http_at;
+    if (args.http)
+        http_at = parse_http_address(*args.http);
 
     event_writer out(stdout, args.json ? output_format::json : output_format::text);
     watch_event_view view(out.format());
     asio::io_context ioc; // one thread: the client's callbacks and ours never run concurrently
+    std::optional<status_service> status;
+    if (http_at) {
+        status.emplace(ioc, board_role::watch, *http_at, out);
+        for (const endpoint& e : endpoints)
+            status->board().add_row(e.label);
+        status->metrics().attach(config);
+    }
     client watched(ioc.get_executor(), endpoints, config, [&](const client_event& e) {
         if (auto line = view.translate(e))
             out.emit(*line);
+        if (status) {
+            feed_client_event(status->board(), e, clock::now());
+            status->changed();
+        }
     });
     std::optional<delivery_pump> pump;
     if (send_rate > 0)
@@ -76,6 +92,8 @@ int run_watch(const watch_args& args) {
         ioc,
         [&] {
             run_for_timer.cancel();
+            if (status)
+                status->close();
             ack_wait_until = clock::now() + final_ack_wait;
             if (pump) { // the final `delivery` event comes once the client has closed
                 pump->stop_sending();
@@ -96,7 +114,7 @@ int run_watch(const watch_args& args) {
                 final_reported = true;
                 pump->report();
             }
-            return true;
+            return !status || status->finished();
         });
 
     watched.async_run([&](boost::system::error_code ec) {

@@ -5,6 +5,7 @@
 #include "client_options.hpp"
 #include "session_options.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,9 @@ struct watch_args {
     std::vector<std::string> endpoints;
     heartbeat_flags heartbeat;
     supervisor_flags supervisor;
-    std::string send_rate = "0"; // messages per second; 0: heartbeats only
-    std::string run_for;         // empty: until SIGINT/SIGTERM
+    std::string send_rate = "0";     // messages per second; 0: heartbeats only
+    std::string run_for;             // empty: until SIGINT/SIGTERM
+    std::optional<std::string> http; // --http HOST:PORT: status page and /metrics; unset: none
     bool json = false;
 };
 

@@ -52,6 +52,13 @@ TEST(JsonEvents, TextViewShowsTimeSubjectNameAndSummary) {
               std::string::npos);
 }
 
+TEST(JsonEvents, TextViewKeepsASpaceAfterALongEventName) {
+    EXPECT_EQ(to_text(event_line("http_listening").summary("status page"), 0),
+              "       0.000s                         http_listening status page");
+    EXPECT_EQ(to_text(event_line("closed").summary("why"), 0),
+              "       0.000s                         closed        why");
+}
+
 TEST(JsonEvents, WriterEmitsOneFlushedLinePerEvent) {
     char* buf = nullptr;
     std::size_t size = 0;
