@@ -18,6 +18,8 @@
 #   e2e        e2e_session_vs_asio --scenario=echo|memory, e2e_websocket_vs_beast
 #              --scenario=echo (10 rounds: min and median of the per-round ratios) and memory
 # Logs: $LOG_DIR (default build-bench/run_all-<date>/). Exit status non-zero when a part fails.
+# REUSE_BUILD=1 BUILD_DIR=build: use an existing build's configuration (CI: --quick over the
+# RelWithDebInfo test build, so the smoke costs no second build of the library).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,9 +65,15 @@ part() {
 
 # ---- build ------------------------------------------------------------------------------------
 targets=(micro_benchmarks e2e_session_vs_asio e2e_websocket_vs_beast detection_precision)
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHEARTBEAT_BUILD_BENCHMARKS=ON \
-    -DHEARTBEAT_BUILD_EXAMPLES=OFF -DHEARTBEAT_BUILD_TOOLS=OFF -DHEARTBEAT_BUILD_TESTS=OFF \
-    >"$logs/configure.log"
+# REUSE_BUILD=1 with an already configured BUILD_DIR (CI's smoke over the test build) keeps its
+# configuration instead of making a second, Release build of the library.
+if [ "${REUSE_BUILD:-0}" = 1 ] && [ -f "$build/CMakeCache.txt" ]; then
+    echo "run_all: reusing the configuration of $build" >"$logs/configure.log"
+else
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHEARTBEAT_BUILD_BENCHMARKS=ON \
+        -DHEARTBEAT_BUILD_EXAMPLES=OFF -DHEARTBEAT_BUILD_TOOLS=OFF -DHEARTBEAT_BUILD_TESTS=OFF \
+        >"$logs/configure.log"
+fi
 available=$(cmake --build "$build" --target help 2>/dev/null | sed -n 's/: .*//p')
 for optional in micro_peer_table false_verdicts_under_load; do
     if grep -qx "$optional" <<<"$available"; then targets+=("$optional"); fi

@@ -30,6 +30,9 @@ ctest --test-dir build --output-on-failure --timeout 600 -L integration
 phase "soak: 1,000 sessions, peers killed and frozen at random, 60 s"
 ctest --test-dir build --output-on-failure --timeout 300 -L soak
 
+phase "benchmark driver smoke: every comparison briefly, over the test build (~20 s)"
+REUSE_BUILD=1 BUILD_DIR="$root/build" LOG_DIR="$root/build/run_all-smoke" bash benchmarks/run_all.sh --quick
+
 phase "unit and integration tests under ASan+UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHEARTBEAT_SANITIZE=address,undefined \
   -DHEARTBEAT_BUILD_BENCHMARKS=OFF -DHEARTBEAT_BUILD_EXAMPLES=OFF -DHEARTBEAT_BUILD_TOOLS=OFF >/dev/null

@@ -167,7 +167,8 @@ streaming_result two_failovers_one_failback(bool share_resume_store) {
             out.duplicates += static_cast<std::uint64_t>(n - 1);
     }
     EXPECT_EQ(out.lost, 0u) << "messages lost";
-    EXPECT_EQ(log.out_of_order, 0) << "each connection delivers in increasing order";
+    EXPECT_EQ(log.out_of_order, 0) << "each connection delivers in increasing order; first: "
+                                   << log.first_out_of_order;
     EXPECT_LE(out.duplicates, out.stats.messages_resent);
     EXPECT_GT(log.per_server[1], 0u);
     EXPECT_GT(log.per_server[2], 0u);

@@ -200,6 +200,7 @@ struct delivery_log {
     std::map<std::pair<int, std::uint64_t>, std::uint64_t> last_per_connection;
     std::map<int, std::uint64_t> per_server;
     int out_of_order = 0;
+    std::string first_out_of_order; // "server S peer P: seq N after M", for the failure message
 
     void record(int server, std::uint64_t peer, std::uint64_t seq) {
         std::lock_guard lock(mutex);
@@ -207,8 +208,10 @@ struct delivery_log {
         ++count[seq];
         ++per_server[server];
         auto& last = last_per_connection[{server, peer}];
-        if (seq <= last)
-            ++out_of_order;
+        if (seq <= last && out_of_order++ == 0)
+            first_out_of_order = "server " + std::to_string(server) + " peer " +
+                                 std::to_string(peer) + ": seq " + std::to_string(seq) +
+                                 " after " + std::to_string(last);
         last = seq;
     }
     std::size_t delivered() {
