@@ -8,6 +8,8 @@
 #     --seconds N   fuzzing time per target (default 60)
 #     --jobs J      targets fuzzed at the same time (default 1; each uses one core)
 #     --targets     a subset, by name (default: all of fuzz/CMakeLists.txt's list)
+#     --build-only  build the targets and stop (CI builds them while other tests run)
+#     --no-build    run what build-fuzz/ already holds
 #
 # A crash input is kept in build-fuzz/fuzz-runs/<time>/<target>/; once the bug is fixed, copy it
 # to fuzz/corpus/<target>/crash-<what> so the normal test build replays it (ctest -L fuzz).
@@ -18,11 +20,15 @@ cd "$root"
 seconds=60
 jobs=1
 targets=""
+build=1
+run=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --targets) targets=$2; shift 2 ;;
+    --build-only) run=0; shift ;;
+    --no-build) build=0; shift ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -46,13 +52,19 @@ for t in $targets; do
   grep -qx "$t" <<<"$all_targets" || { echo "fuzz.sh: no fuzz target '$t'" >&2; exit 2; }
 done
 
-echo "== configure and build the fuzzers (clang-14, ASan+UBSan, build-fuzz/) =="
-build_start=$(date +%s)
-CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DHEARTBEAT_BUILD_FUZZERS=ON -DHEARTBEAT_BUILD_TESTS=OFF -DHEARTBEAT_BUILD_BENCHMARKS=OFF \
-  -DHEARTBEAT_BUILD_EXAMPLES=OFF -DHEARTBEAT_BUILD_TOOLS=OFF >/dev/null
-cmake --build build-fuzz -j"${HEARTBEAT_JOBS:-2}" --target $(for t in $targets; do echo "${t}_fuzzer"; done)
-echo "build: $(( $(date +%s) - build_start )) s"
+if [ "$build" = 1 ]; then
+  echo "== configure and build the fuzzers (clang-14, ASan+UBSan, build-fuzz/) =="
+  build_start=$(date +%s)
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DHEARTBEAT_BUILD_FUZZERS=ON -DHEARTBEAT_BUILD_TESTS=OFF -DHEARTBEAT_BUILD_BENCHMARKS=OFF \
+    -DHEARTBEAT_BUILD_EXAMPLES=OFF -DHEARTBEAT_BUILD_TOOLS=OFF >/dev/null
+  cmake --build build-fuzz -j"${HEARTBEAT_JOBS:-2}" --target $(for t in $targets; do echo "${t}_fuzzer"; done)
+  echo "build: $(( $(date +%s) - build_start )) s"
+fi
+[ "$run" = 1 ] || exit 0
+for t in $targets; do
+  [ -x "build-fuzz/fuzz/${t}_fuzzer" ] || { echo "fuzz.sh: build-fuzz/fuzz/${t}_fuzzer is not built (run without --no-build)" >&2; exit 2; }
+done
 
 runs="$root/build-fuzz/fuzz-runs/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$runs"
