@@ -75,7 +75,7 @@ else
         >"$logs/configure.log"
 fi
 available=$(cmake --build "$build" --target help 2>/dev/null | sed -n 's/: .*//p')
-for optional in micro_peer_table false_verdicts_under_load; do
+for optional in micro_peer_table false_verdicts_under_load scale_peer; do
     if grep -qx "$optional" <<<"$available"; then targets+=("$optional"); fi
 done
 cmake --build "$build" -j"${BUILD_JOBS:-2}" --target "${targets[@]}" >"$logs/build.log"
@@ -94,7 +94,13 @@ say ""
 # ---- item 1: scale (another branch adds the script) -------------------------------------------
 if [ -x "$root/benchmarks/scale/run_scale.sh" ]; then
     say "Scale (benchmarks/scale/run_scale.sh):"
-    BUILD_DIR=$build part scale "$root/benchmarks/scale/run_scale.sh" $([ $quick = 1 ] && echo --quick)
+    scale_args=()
+    [ $quick = 1 ] && scale_args=(--sessions 200 --reps 1 --window 3 --warmup 1)
+    # Not pinned here: run_scale.py pins its client and server processes to CPUs of its own.
+    pinned=("${pin[@]}")
+    pin=()
+    part scale "$root/benchmarks/scale/run_scale.sh" "$build" "${scale_args[@]}"
+    pin=("${pinned[@]}")
     grep -iE 'ratio|target|per heartbeat|per session' "$logs/scale.log" | sed 's/^/  /' | tee -a "$summary" || true
 else
     say "Scale: benchmarks/scale/run_scale.sh not present in this tree, skipped"
