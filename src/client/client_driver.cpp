@@ -52,6 +52,33 @@ std::vector<std::string> labels_of(const std::vector<endpoint>& endpoints) {
     return out;
 }
 
+// The labels of an endpoint's series: the session's protocol by scheme (TLS or not).
+metrics::series_labels client_series_labels(const endpoint& e) {
+    const char* protocol = "native";
+    switch (e.scheme) {
+    case endpoint_scheme::native:
+        protocol = "native";
+        break;
+    case endpoint_scheme::ws:
+    case endpoint_scheme::wss:
+        protocol = "ws";
+        break;
+    case endpoint_scheme::redis:
+    case endpoint_scheme::rediss:
+        protocol = "resp";
+        break;
+    case endpoint_scheme::mqtt:
+    case endpoint_scheme::mqtts:
+        protocol = "mqtt";
+        break;
+    case endpoint_scheme::line:
+    case endpoint_scheme::lines:
+        protocol = "line";
+        break;
+    }
+    return {"client", protocol, e.label, ""};
+}
+
 std::uint64_t random_session_id() {
     auto rng = default_uniform_source();
     std::uint64_t id = 0;
@@ -67,7 +94,13 @@ client::impl::impl(executor_type ex, std::vector<endpoint> eps, client_config cf
     : strand(asio::make_strand(ex)), endpoints(std::move(eps)),
       config(with_tls_context(std::move(cfg), endpoints)), on_event(std::move(cb)),
       id(random_session_id()), fsm(labels_of(endpoints), config),
-      outbox(config.max_unacked_messages, config.max_unacked_bytes), timer(strand) {}
+      outbox(config.max_unacked_messages, config.max_unacked_bytes), timer(strand) {
+    if (!config.metrics)
+        config.metrics = config.session.metrics;
+    if (config.metrics)
+        for (const auto& e : endpoints)
+            endpoint_series.push_back(&config.metrics->resolve(client_series_labels(e)));
+}
 
 // --- the machine -----------------------------------------------------------------------------
 
@@ -173,6 +206,7 @@ void client::impl::abandon() {
 }
 
 void client::impl::emit(client_event e) {
+    observe(e);
     if (on_event)
         on_event(e);
     if (pending_event) {
@@ -184,6 +218,54 @@ void client::impl::emit(client_event e) {
     if (events.size() >= 1024)
         events.pop_front();
     events.push_back(std::move(e));
+}
+
+metrics::series* client::impl::series_of(const std::string& label) const noexcept {
+    for (std::size_t i = 0; i < endpoint_series.size(); ++i)
+        if (endpoints[i].label == label)
+            return endpoint_series[i];
+    return nullptr;
+}
+
+// The client's part of the metrics (the sessions report their heartbeat themselves) and its
+// log records. RTT events are neither: they come with every pong.
+void client::impl::observe(const client_event& e) {
+    if (e.kind == client_event_kind::rtt)
+        return;
+    if (!endpoint_series.empty()) {
+        if (e.kind == client_event_kind::connecting) {
+            if (auto* s = series_of(e.endpoint)) {
+                if (first_attempt_seen)
+                    s->add_reconnects(1);
+                s->set_state(metrics::endpoint_state::connecting);
+            }
+            first_attempt_seen = true;
+        } else if (e.kind == client_event_kind::failover) {
+            if (auto* s = series_of(e.from))
+                s->add_failovers(1);
+        } else if (e.kind == client_event_kind::failback) {
+            if (auto* s = series_of(e.to))
+                s->add_failbacks(1);
+        }
+    }
+    if (!config.log)
+        return;
+    const bool bad = e.kind == client_event_kind::dead || e.kind == client_event_kind::failover ||
+                     e.kind == client_event_kind::gave_up;
+    const std::string attempt = e.attempt ? std::to_string(e.attempt) : std::string();
+    const std::string missed = e.missed ? std::to_string(e.missed) : std::string();
+    const std::string delay = e.delay > duration::zero() ? config_value_text(e.delay) : "";
+    const std::string silence = e.dead ? config_value_text(e.dead->silence) : "";
+    log_to(config.log, bad ? log_level::warning : log_level::info, to_string(e.kind),
+           {{"role", "client"},
+            {"endpoint", e.endpoint},
+            {"from", e.from},
+            {"to", e.to},
+            {"attempt", attempt},
+            {"missed", missed},
+            {"delay", delay},
+            {"silence", silence},
+            {"reason", e.reason ? error_name(e.reason) : ""}});
 }
 
 void client::impl::publish_machine_counters() {
@@ -296,7 +378,7 @@ detail::connect_options client::impl::dial_options() const {
 }
 
 void client::impl::connect(std::size_t idx) {
-    auto [sc, cb] = session_setup();
+    auto [sc, cb] = session_setup(idx);
     in_flight = std::make_shared<detail::connect_attempt>();
     // Owns what connect_supervised takes by reference for as long as it runs.
     auto attempt = [](std::shared_ptr<impl> self, std::size_t idx, session_config sc,
@@ -322,8 +404,11 @@ void client::impl::connect(std::size_t idx) {
 
 // Config and callbacks of the next session. Its callbacks report to the machine only while it
 // is the latest session.
-std::pair<session_config, session_callbacks> client::impl::session_setup() {
+std::pair<session_config, session_callbacks> client::impl::session_setup(std::size_t idx) {
     session_config sc = config.session;
+    sc.metrics = config.metrics;
+    if (sc.metrics)
+        sc.metrics_labels = endpoint_series[idx]->labels();
     sc.session_id = id;
     // Messages accepted while connecting join the buffer and are handed over in order, so the
     // first one handed is this one.

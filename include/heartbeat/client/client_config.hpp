@@ -60,6 +60,13 @@ struct client_config {
     reconnect_budget* budget = nullptr;
     bool use_reconnect_budget = true;
     websocket_client_config websocket{}; // ws:// and wss:// endpoints
+    // Observability (docs/observability.md). `metrics`: one series per endpoint, labelled
+    // role="client", protocol (from the scheme) and endpoint (its label); its sessions report
+    // their heartbeat there too (null = off; session.metrics is used when this is null).
+    // `log`: every client event but RTT samples, and an invalid config (empty = silent); the
+    // sessions' own records go to session.log.
+    std::shared_ptr<metrics::registry> metrics;
+    log_sink log;
 };
 
 std::optional<config_error> validate(const client_config& c);

@@ -1,11 +1,18 @@
 #pragma once
 // What a WebSocket session is configured with and what it delivers.
 #include <heartbeat/core/config.hpp>
+#include <heartbeat/core/log_sink.hpp>
+#include <heartbeat/metrics/series_labels.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+
+namespace heartbeat::metrics {
+class registry;
+} // namespace heartbeat::metrics
 
 namespace heartbeat {
 
@@ -50,6 +57,13 @@ struct websocket_session_config {
     // Awaitable events kept for async_wait_event; the oldest is dropped (and counted) beyond.
     std::size_t event_queue_capacity = 256;
     websocket_app_heartbeat app_heartbeat{};
+    // Observability (docs/observability.md). `metrics`: the registry this session reports
+    // into (null = off), under `metrics_labels` (the client and the servers fill them in;
+    // an empty protocol becomes the session's own). `log`: state changes, endings and an
+    // invalid config as structured records (empty = silent).
+    std::shared_ptr<metrics::registry> metrics;
+    metrics::series_labels metrics_labels{};
+    log_sink log;
 };
 
 std::optional<config_error> validate(const websocket_session_config& c);
