@@ -190,7 +190,8 @@ heartbeat::session_config session_cfg() {
     }
     if (g_metrics) {
         c.metrics = g_registry;
-        c.metrics_labels = {"client", "native", "bench", ""};
+        c.metrics_labels = std::make_shared<const heartbeat::metrics::series_labels>(
+            heartbeat::metrics::series_labels{"client", "native", "bench", ""});
     }
     return c;
 }

@@ -98,8 +98,11 @@ client::impl::impl(executor_type ex, std::vector<endpoint> eps, client_config cf
     if (!config.metrics)
         config.metrics = config.session.metrics;
     if (config.metrics)
-        for (const auto& e : endpoints)
-            endpoint_series.push_back(&config.metrics->resolve(client_series_labels(e)));
+        for (const auto& e : endpoints) {
+            endpoint_labels.push_back(
+                std::make_shared<const metrics::series_labels>(client_series_labels(e)));
+            endpoint_series.push_back(&config.metrics->resolve(*endpoint_labels.back()));
+        }
 }
 
 // --- the machine -----------------------------------------------------------------------------
@@ -408,7 +411,7 @@ std::pair<session_config, session_callbacks> client::impl::session_setup(std::si
     session_config sc = config.session;
     sc.metrics = config.metrics;
     if (sc.metrics)
-        sc.metrics_labels = endpoint_series[idx]->labels();
+        sc.metrics_labels = endpoint_labels[idx];
     sc.session_id = id;
     // Messages accepted while connecting join the buffer and are handed over in order, so the
     // first one handed is this one.

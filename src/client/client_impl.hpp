@@ -77,8 +77,10 @@ struct client::impl : std::enable_shared_from_this<impl> {
     mutable std::mutex stats_mutex;
     client_stats counters;
 
-    // Metrics series per endpoint (same order as `endpoints`); empty when metrics are off.
+    // Metrics series per endpoint and their labels (same order as `endpoints`); empty when
+    // metrics are off.
     std::vector<metrics::series*> endpoint_series;
+    std::vector<std::shared_ptr<const metrics::series_labels>> endpoint_labels;
     bool first_attempt_seen = false; // later `connecting` events count as reconnects
 
 private:

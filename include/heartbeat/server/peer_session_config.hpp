@@ -40,10 +40,13 @@ template <class SessionConfig>
 SessionConfig labelled_for_peer(const SessionConfig& base, const char* protocol,
                                 std::string_view address) {
     SessionConfig c = base;
-    c.metrics_labels.role = "server";
-    if (c.metrics_labels.protocol.empty())
-        c.metrics_labels.protocol = protocol;
-    c.metrics_labels.peer = peer_host(address);
+    auto labels = std::make_shared<metrics::series_labels>(
+        c.metrics_labels ? *c.metrics_labels : metrics::series_labels{});
+    labels->role = "server";
+    if (labels->protocol.empty())
+        labels->protocol = protocol;
+    labels->peer = peer_host(address);
+    c.metrics_labels = std::move(labels);
     return c;
 }
 

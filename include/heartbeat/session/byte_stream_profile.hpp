@@ -130,11 +130,12 @@ struct session_options {
     // Awaitable events kept for async_wait_event; the oldest is dropped (and counted) beyond.
     std::size_t event_queue_capacity = 16;
     // Observability (docs/observability.md). `metrics`: the registry this session reports
-    // into (null = off), under `metrics_labels` (the client and the servers fill them in;
-    // an empty protocol becomes the session's own). `log`: state changes, endings and an
-    // invalid config as structured records (empty = silent).
+    // into (null = off). `metrics_labels`: its series' labels (the client and the servers set
+    // them; null = role "client", no endpoint or peer; an empty protocol becomes the session's
+    // own). Shared, so a session config grows by a pointer, not by four strings. `log`: state
+    // changes, the ending and an invalid config as structured records (empty = silent).
     std::shared_ptr<metrics::registry> metrics;
-    metrics::series_labels metrics_labels{};
+    std::shared_ptr<const metrics::series_labels> metrics_labels;
     log_sink log;
 };
 

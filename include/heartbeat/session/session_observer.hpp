@@ -14,8 +14,10 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace heartbeat::detail {
 
@@ -35,21 +37,21 @@ inline metrics::endpoint_state metrics_state_of(peer_state s) noexcept {
 
 class session_observer {
 public:
-    // `config` (a session config: metrics, metrics_labels, log) outlives the observer.
+    // `config` (a session config: metrics, metrics_labels, log) outlives the observer and keeps
+    // the registry, hence the series, alive.
     template <class Config>
     session_observer(const Config& config, const char* protocol)
-        : log_(config.log), labels_(config.metrics_labels),
-          protocol_(labels_.protocol.empty() ? protocol : labels_.protocol.c_str()) {
+        : log_(config.log), labels_(config.metrics_labels.get()),
+          protocol_(labels_ && !labels_->protocol.empty() ? labels_->protocol.c_str() : protocol) {
         if (!config.metrics)
             return;
-        registry_ = config.metrics;
-        metrics::series_labels labels = labels_;
+        metrics::series_labels labels = labels_ ? *labels_ : metrics::series_labels{};
         if (labels.protocol.empty())
             labels.protocol = protocol;
-        series_ = &registry_->resolve(labels);
+        series_ = &config.metrics->resolve(labels);
         // Several sessions of one peer share a server series: a state would be meaningless.
         tracks_state_ = labels.role != "server";
-        window_factor_ = registry_->options().suspicious_window_factor;
+        window_factor_ = static_cast<float>(config.metrics->options().suspicious_window_factor);
     }
 
     // The run begins (the protocol's handshake starts).
@@ -88,10 +90,10 @@ public:
         if (log_) {
             const std::string text = reason.message();
             log_to(log_, log_level::info, "closed",
-                   {{"role", labels_.role},
+                   {{"role", role()},
                     {"protocol", protocol_},
-                    {"endpoint", labels_.endpoint},
-                    {"peer", labels_.peer},
+                    {"endpoint", labels_ ? labels_->endpoint : std::string_view()},
+                    {"peer", labels_ ? labels_->peer : std::string_view()},
                     {"reason", error_name(reason)},
                     {"detail", text}});
         }
@@ -104,16 +106,22 @@ public:
     }
 
 private:
+    std::string_view role() const noexcept {
+        return labels_ ? std::string_view(labels_->role) : std::string_view("client");
+    }
+
     void record(const monitor_step& step, const heartbeat_monitor& monitor,
                 time_point now) noexcept {
         const monitor_counters& c = monitor.counters();
-        if (c.pings_sent != seen_.pings_sent)
-            series_->add_pings_sent(c.pings_sent - seen_.pings_sent);
-        if (c.pongs_received != seen_.pongs_received)
-            series_->add_pongs_received(c.pongs_received - seen_.pongs_received);
-        if (c.misses != seen_.misses)
-            series_->add_pongs_missed(c.misses - seen_.misses);
-        seen_ = c;
+        if (c.pings_sent != seen_pings_)
+            series_->add_pings_sent(c.pings_sent - seen_pings_);
+        if (c.pongs_received != seen_pongs_)
+            series_->add_pongs_received(c.pongs_received - seen_pongs_);
+        if (c.misses != seen_misses_)
+            series_->add_pongs_missed(c.misses - seen_misses_);
+        seen_pings_ = c.pings_sent;
+        seen_pongs_ = c.pongs_received;
+        seen_misses_ = c.misses;
         if (step.rtt) {
             series_->observe_rtt(*step.rtt);
             if (!answered_) {
@@ -125,7 +133,7 @@ private:
             series_->set_state(metrics_state_of(step.state));
         if (step.dead) {
             const auto window =
-                std::chrono::duration_cast<duration>(monitor.budget() * window_factor_);
+                std::chrono::duration_cast<duration>(monitor.budget() * double{window_factor_});
             series_->observe_detection(step.dead->silence, now, window);
         }
     }
@@ -139,26 +147,26 @@ private:
         if (step.dead)
             silence = config_value_text(step.dead->silence);
         log_to(log_, step.dead ? log_level::warning : log_level::info, what,
-               {{"role", labels_.role},
+               {{"role", role()},
                 {"protocol", protocol_},
-                {"endpoint", labels_.endpoint},
-                {"peer", labels_.peer},
+                {"endpoint", labels_ ? labels_->endpoint : std::string_view()},
+                {"peer", labels_ ? labels_->peer : std::string_view()},
                 {"from", to_string(before)},
                 {"to", to_string(step.state)},
                 {"missed", missed},
                 {"silence", silence}});
     }
 
+    // Kept small: every session has one, metrics on or off.
     const log_sink& log_;
-    const metrics::series_labels& labels_;
+    const metrics::series_labels* labels_; // the config's; null: role client, no endpoint/peer
     const char* protocol_;
-    std::shared_ptr<metrics::registry> registry_; // keeps series_ valid
-    metrics::series* series_ = nullptr;
+    metrics::series* series_ = nullptr;                               // null: metrics off
+    std::uint64_t seen_pings_ = 0, seen_pongs_ = 0, seen_misses_ = 0; // already added
+    float window_factor_ = 2.0f;
     bool tracks_state_ = true;
     bool open_ = false;
     bool answered_ = false; // a pong of this session was seen
-    double window_factor_ = 2.0;
-    monitor_counters seen_{}; // the monitor's counters already added to the series
 };
 
 } // namespace heartbeat::detail

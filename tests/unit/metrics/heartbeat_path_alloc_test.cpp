@@ -111,7 +111,8 @@ session_config with_metrics(std::shared_ptr<metrics::registry> r) {
     session_config c;
     c.heartbeat = test::base_config();
     c.metrics = std::move(r);
-    c.metrics_labels = {"client", "native", "tcp://127.0.0.1:1", ""};
+    c.metrics_labels = std::make_shared<const metrics::series_labels>(
+        metrics::series_labels{"client", "native", "tcp://127.0.0.1:1", ""});
     return c;
 }
 

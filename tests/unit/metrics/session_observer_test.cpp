@@ -16,6 +16,12 @@ namespace {
 using namespace heartbeat;
 using namespace std::chrono_literals;
 
+std::shared_ptr<const metrics::series_labels> labels(std::string role, std::string protocol,
+                                                     std::string endpoint, std::string peer) {
+    return std::make_shared<const metrics::series_labels>(metrics::series_labels{
+        std::move(role), std::move(protocol), std::move(endpoint), std::move(peer)});
+}
+
 struct logged {
     log_level level;
     std::string message;
@@ -30,7 +36,7 @@ struct harness {
     harness() {
         config.heartbeat = test::base_config(); // budget 2500 ms
         config.metrics = registry;
-        config.metrics_labels = {"client", "", "tcp://h:1", ""};
+        config.metrics_labels = labels("client", "", "tcp://h:1", "");
         config.log = [this](const log_record& r) {
             logged l{r.level, std::string(r.message), {}};
             for (const auto& f : r.fields)
@@ -118,7 +124,7 @@ TEST(SessionObserver, ReportsLifeAndDeathToSeriesAndLog) {
 
 TEST(SessionObserver, ServerSeriesKeepNoState) {
     harness h;
-    h.config.metrics_labels = {"server", "native", "", "10.1.2.3"};
+    h.config.metrics_labels = labels("server", "native", "", "10.1.2.3");
     detail::session_observer observer(h.config, "native");
     observer.started();
     observer.opened();
