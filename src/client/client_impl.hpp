@@ -86,6 +86,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
 private:
     void perform(supervisor::action& a);
     void emit(client_event e);
+    // client_observability.cpp
+    void register_endpoint_series();
     void observe(const client_event& e);
     metrics::series* series_of(const std::string& endpoint_label) const noexcept;
     template <class F>
