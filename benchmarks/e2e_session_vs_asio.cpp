@@ -29,16 +29,22 @@
 //           (mallinfo2), kernel Slab delta (/proc/meminfo, global, so noisy) and the delta of
 //           the socket-specific slab caches (/proc/slabinfo, needs root). Target: <= 1.2x raw.
 //
-// Usage: e2e_session_vs_asio [--scenario=all|echo|stream|memory] [--cpu=1] [--rounds=7]
+//   echo_metrics (not in `all`) the echo with the sessions' metrics on vs off, interleaved.
+//           Target: on >= 0.98x off. --metrics-interval-ms=N shortens the heartbeat interval so
+//           probe pings (and their metrics) run during the echo.
+//
+// Usage: e2e_session_vs_asio [--scenario=all|echo|stream|memory|echo_metrics] [--metrics=on|off]
+//          [--metrics-interval-ms=N] [--cpu=1] [--rounds=7]
 //          [--echo-ms=250] [--stream-msgs=40000] [--window=64] [--payload=64]
 //          [--pairs=2000] [--mem-rounds=3] [--mem-idle-ms=2500] [--mem-interval-ms=2000]
 //        Profiling aids: --only=CONTENDER runs one contender alone (no ratios; memory: in
 //        process, no fork), --echo-trips=N times a fixed number of round trips.
 //        The defaults finish in about 40 s on a 2-core VM.
-#include <heartbeat/session/session_core.hpp> // only for sizeof(the session core)
 #include <heartbeat/core/heartbeat_monitor.hpp>
 #include <heartbeat/core/rtt_estimator.hpp>
+#include <heartbeat/metrics/registry.hpp>
 #include <heartbeat/protocol/native/native_session.hpp>
+#include <heartbeat/session/session_core.hpp> // only for sizeof(the session core)
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -99,6 +105,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 struct options {
     std::string scenario = "all";
+    bool metrics = false;        // --metrics=on|off: sessions report into a metrics registry
+    int metrics_interval_ms = 0; // --metrics-interval-ms: echo_metrics' heartbeat interval
     int cpu = 1;
     int rounds = 7; // measured rounds per throughput scenario (plus one discarded warm-up)
     int echo_ms = 250;
@@ -122,6 +130,10 @@ options parse(int argc, char** argv) {
         const std::string val = eq == std::string::npos ? "" : a.substr(eq + 1);
         if (key == "--scenario")
             o.scenario = val;
+        else if (key == "--metrics" && (val == "on" || val == "off"))
+            o.metrics = val == "on";
+        else if (key == "--metrics-interval-ms")
+            o.metrics_interval_ms = std::stoi(val);
         else if (key == "--cpu")
             o.cpu = std::stoi(val);
         else if (key == "--rounds")
@@ -149,7 +161,8 @@ options parse(int argc, char** argv) {
         else {
             std::fprintf(
                 stderr,
-                "usage: %s [--scenario=all|echo|stream|memory] [--cpu=N] [--rounds=N] "
+                "usage: %s [--scenario=all|echo|stream|memory|echo_metrics] [--metrics=on|off] "
+                "[--metrics-interval-ms=N] [--cpu=N] [--rounds=N] "
                 "[--echo-ms=N] [--echo-trips=N] [--stream-msgs=N] [--window=N] [--payload=N] "
                 "[--pairs=N] [--mem-rounds=N] [--mem-idle-ms=N] [--mem-interval-ms=N] "
                 "[--only=CONTENDER]\n",
@@ -162,8 +175,25 @@ options parse(int argc, char** argv) {
 
 // ---- sockets ---------------------------------------------------------------------------------
 
+// --metrics=on: every session reports into one registry (both ends share a series, as the
+// sessions of one peer host do on a server). The echo_metrics scenario flips it per contender.
+bool g_metrics = false;
+int g_metrics_interval_ms = 0; // echo_metrics: heartbeat interval (0 = the default 2 s)
+const std::shared_ptr<heartbeat::metrics::registry> g_registry =
+    heartbeat::metrics::registry::create();
+
 heartbeat::session_config session_cfg() {
-    return heartbeat::session_config{}; // defaults: 2 s interval, 10 % jitter, 2 s pong timeout
+    heartbeat::session_config c; // defaults: 2 s interval, 10 % jitter, 2 s pong timeout
+    if (g_metrics_interval_ms > 0) {
+        c.heartbeat.interval = std::chrono::milliseconds(g_metrics_interval_ms);
+        c.heartbeat.pong_timeout = std::chrono::milliseconds(std::max(g_metrics_interval_ms, 200));
+    }
+    if (g_metrics) {
+        c.metrics = g_registry;
+        c.metrics_labels = std::make_shared<const heartbeat::metrics::series_labels>(
+            heartbeat::metrics::series_labels{"client", "native", "bench", ""});
+    }
+    return c;
 }
 
 // ---- raw length-prefixed framing -----------------------------------------------------------
@@ -603,6 +633,39 @@ void run_echo(const options& o) {
     summarize(cs, s, {0}, {1, 2}, 0.95, 0, 1, "round trips/s");
 }
 
+// The same echo with the sessions' metrics on and off, interleaved: what reporting costs.
+// With --metrics-interval-ms=N the heartbeat runs every N ms during the echo (probe pings under
+// traffic), so the metrics path is exercised, not only configured.
+void run_echo_metrics(const options& o) {
+    std::printf("\n== echo_metrics: %zu-byte round trips/s, %d ms per trial, metrics on vs off, "
+                "heartbeat interval %s ==\n",
+                o.payload, o.echo_ms,
+                o.metrics_interval_ms > 0 ? (std::to_string(o.metrics_interval_ms) + " ms").c_str()
+                                          : "2 s (default)");
+    g_metrics_interval_ms = o.metrics_interval_ms;
+    const auto with_metrics = [](bool on) {
+        return [on] {
+            g_metrics = on;
+            auto r = echo_session();
+            g_metrics = false;
+            return std::pair{r.rate, r.allocs_per};
+        };
+    };
+    const std::vector<contender> cs = {{"metrics_on", with_metrics(true)},
+                                       {"metrics_off", with_metrics(false)}};
+    if (run_only(o, cs, "round trips/s"))
+        return;
+    const auto s = interleave(cs, o.rounds, "round trips/s");
+    summarize(cs, s, {0}, {1}, 0.98, 0, 1, "round trips/s");
+    const auto snap = g_registry->snapshot();
+    for (const auto& x : snap.series)
+        std::printf("  metrics reported: pings %llu pongs %llu rtt samples %llu\n",
+                    static_cast<unsigned long long>(x.pings_sent),
+                    static_cast<unsigned long long>(x.pongs_received),
+                    static_cast<unsigned long long>(x.rtt_seconds.count()));
+    g_metrics_interval_ms = 0;
+}
+
 void run_stream(const options& o) {
     std::printf("\n== stream: %zu-byte one-way messages/s, %zu messages per trial ==\n", o.payload,
                 o.stream_msgs);
@@ -770,6 +833,7 @@ int main(int argc, char** argv) {
     g_window = o.window;
     g_mem_idle_ms = o.mem_idle_ms;
     g_mem_interval_ms = o.mem_interval_ms;
+    g_metrics = o.metrics;
     pin(o.cpu);
     std::printf("e2e_session_vs_asio: pinned to CPU %d (sched_setaffinity, one thread: client, "
                 "server and both io_context loops share it); nproc %ld; one io_context "
@@ -779,6 +843,8 @@ int main(int argc, char** argv) {
     const bool all = o.scenario == "all";
     if (all || o.scenario == "echo")
         run_echo(o);
+    if (o.scenario == "echo_metrics")
+        run_echo_metrics(o);
     if (all || o.scenario == "stream")
         run_stream(o);
     if (all || o.scenario == "memory") {

@@ -7,6 +7,9 @@
 #include <heartbeat/core/config.hpp>
 #include <heartbeat/core/error.hpp>
 #include <heartbeat/core/heartbeat_monitor.hpp>
+#include <heartbeat/core/log_sink.hpp>
+#include <heartbeat/metrics/registry.hpp>
+#include <heartbeat/metrics/render.hpp>
 #include <heartbeat/protocol/mqtt/mqtt_control.hpp>
 #include <heartbeat/protocol/native/native_session.hpp>
 #include <heartbeat/protocol/profile_sessions.hpp>

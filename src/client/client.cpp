@@ -48,7 +48,11 @@ void client::start_run(run_handler h) {
             return;
         }
         i->run_started = true;
-        if (validate(i->config)) {
+        if (auto invalid = validate(i->config)) {
+            log_to(i->config.log, log_level::error, "invalid config",
+                   {{"field", invalid->field},
+                    {"value", invalid->value},
+                    {"reason", invalid->reason}});
             i->give_up_before_start(error::invalid_config);
             complete_later(std::move(h), i->strand, error_code(error::invalid_config));
             return;

@@ -8,8 +8,9 @@ std::optional<config_error> validate(const client_config& c) {
     // A nested struct names its fields from its type ("session_config.heartbeat.interval");
     // here the root is our member instead: "client_config.session.heartbeat.interval".
     const auto nested = [](const char* member, const config_error& e) {
-        return std::optional<config_error>(config_error{
-            std::string("client_config.") + member + e.field.substr(e.field.find('.')), e.reason});
+        return std::optional<config_error>(
+            config_error{std::string("client_config.") + member + e.field.substr(e.field.find('.')),
+                         e.reason, e.value});
     };
     if (auto e = validate(c.session))
         return nested("session", *e);

@@ -67,7 +67,12 @@ client::impl::impl(executor_type ex, std::vector<endpoint> eps, client_config cf
     : strand(asio::make_strand(ex)), endpoints(std::move(eps)),
       config(with_tls_context(std::move(cfg), endpoints)), on_event(std::move(cb)),
       id(random_session_id()), fsm(labels_of(endpoints), config),
-      outbox(config.max_unacked_messages, config.max_unacked_bytes), timer(strand) {}
+      outbox(config.max_unacked_messages, config.max_unacked_bytes), timer(strand) {
+    if (!config.metrics)
+        config.metrics = config.session.metrics;
+    if (config.metrics)
+        register_endpoint_series();
+}
 
 // --- the machine -----------------------------------------------------------------------------
 
@@ -173,6 +178,7 @@ void client::impl::abandon() {
 }
 
 void client::impl::emit(client_event e) {
+    observe(e);
     if (on_event)
         on_event(e);
     if (pending_event) {
@@ -302,7 +308,7 @@ detail::connect_options client::impl::dial_options() const {
 }
 
 void client::impl::connect(std::size_t idx) {
-    auto [sc, cb] = session_setup();
+    auto [sc, cb] = session_setup(idx);
     in_flight = std::make_shared<detail::connect_attempt>();
     // Owns what connect_supervised takes by reference for as long as it runs.
     auto attempt = [](std::shared_ptr<impl> self, std::size_t idx, session_config sc,
@@ -328,8 +334,11 @@ void client::impl::connect(std::size_t idx) {
 
 // Config and callbacks of the next session. Its callbacks report to the machine only while it
 // is the latest session.
-std::pair<session_config, session_callbacks> client::impl::session_setup() {
+std::pair<session_config, session_callbacks> client::impl::session_setup(std::size_t idx) {
     session_config sc = config.session;
+    sc.metrics = config.metrics;
+    if (sc.metrics)
+        sc.metrics_labels = endpoint_labels[idx];
     sc.session_id = id;
     // Messages accepted while connecting join the buffer and are handed over in order, so the
     // first one handed is this one.

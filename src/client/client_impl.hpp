@@ -11,6 +11,7 @@
 #include <heartbeat/client/client.hpp>
 #include <heartbeat/client/supervised_session.hpp>
 #include <heartbeat/client/supervisor_fsm.hpp>
+#include <heartbeat/metrics/registry.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -76,9 +77,19 @@ struct client::impl : std::enable_shared_from_this<impl> {
     mutable std::mutex stats_mutex;
     client_stats counters;
 
+    // Metrics series per endpoint and their labels (same order as `endpoints`); empty when
+    // metrics are off.
+    std::vector<metrics::series*> endpoint_series;
+    std::vector<std::shared_ptr<const metrics::series_labels>> endpoint_labels;
+    bool first_attempt_seen = false; // later `connecting` events count as reconnects
+
 private:
     void perform(supervisor::action& a);
     void emit(client_event e);
+    // client_observability.cpp
+    void register_endpoint_series();
+    void observe(const client_event& e);
+    metrics::series* series_of(const std::string& endpoint_label) const noexcept;
     template <class F>
     void update_stats(F&& f) {
         std::lock_guard lock(stats_mutex);
@@ -87,7 +98,7 @@ private:
     void publish_machine_counters();
 
     // Sessions.
-    std::pair<session_config, session_callbacks> session_setup();
+    std::pair<session_config, session_callbacks> session_setup(std::size_t idx);
     detail::connect_options dial_options() const;
     void connect(std::size_t idx);
     void start_session();

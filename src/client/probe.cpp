@@ -38,6 +38,9 @@ session_config probe_config(const session_config& base, duration probe_timeout) 
     pc.heartbeat.pong_timeout = probe_timeout;
     pc.handshake_timeout = probe_timeout;
     pc.tcp_keepalive = false;
+    // A probe is not a session of the endpoint: it must not move its series or log as one.
+    pc.metrics = nullptr;
+    pc.log = nullptr;
     return pc;
 }
 

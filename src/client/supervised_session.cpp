@@ -84,6 +84,9 @@ websocket_session_config websocket_config(const session_config& c,
     out.close_timeout = c.close_timeout;
     out.tcp_keepalive = c.tcp_keepalive;
     out.event_queue_capacity = c.event_queue_capacity;
+    out.metrics = c.metrics;
+    out.metrics_labels = c.metrics_labels;
+    out.log = c.log;
     return out;
 }
 

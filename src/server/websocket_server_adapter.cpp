@@ -132,8 +132,12 @@ asio::awaitable<void> handshake(std::shared_ptr<core_type> core, tcp::socket soc
 
 websocket_server_adapter::websocket_server_adapter(websocket_server_config config)
     : config_(std::move(config)) {
-    if (auto e = validate(config_.session))
+    detail::adopt_server_observability(config_.session, config_.metrics, config_.log);
+    if (auto e = validate(config_.session)) {
+        log_to(config_.session.log, log_level::error, "invalid config",
+               {{"field", e->field}, {"value", e->value}, {"reason", e->reason}});
         throw std::invalid_argument(e->message());
+    }
 }
 
 void websocket_server_adapter::on_accepted(const std::shared_ptr<core_type>& core,

@@ -64,6 +64,13 @@ struct client_config {
     // client_stats::events_dropped). 0: none are kept, for an application that takes every event
     // through the on_event callback and never calls async_wait_event.
     std::size_t event_queue_capacity = 1024;
+    // Observability (docs/observability.md). `metrics`: one series per endpoint, labelled
+    // role="client", protocol (from the scheme) and endpoint (its label); its sessions report
+    // their heartbeat there too (null = off; session.metrics is used when this is null).
+    // `log`: every client event but RTT samples, and an invalid config (empty = silent); the
+    // sessions' own records go to session.log.
+    std::shared_ptr<metrics::registry> metrics;
+    log_sink log;
 };
 
 std::optional<config_error> validate(const client_config& c);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace heartbeat {
 
@@ -76,12 +77,27 @@ struct endpoint_policy_config {
     duration min_dwell = seconds(10); // minimum time on the current endpoint before failback
 };
 
-// Names the first invalid field, e.g. {"monitor_config.interval", "must be > 0"}.
+// Names the first invalid field, e.g. {"monitor_config.interval", "must be > 0", "0ms"}; the
+// value as found, when the check is about one field's value (empty otherwise). A session logs
+// the three as fields of its "invalid config" record (log_sink).
 struct config_error {
+    config_error() = default;
+    config_error(std::string field_, std::string reason_, std::string value_ = {})
+        : field(std::move(field_)), reason(std::move(reason_)), value(std::move(value_)) {}
+
     std::string field;
     std::string reason;
-    std::string message() const { return "invalid_config: " + field + " " + reason; }
+    std::string value;
+    std::string message() const {
+        return "invalid_config: " + field + (value.empty() ? "" : " = " + value) + " " + reason;
+    }
 };
+
+// How config values are written in config_error::value and in logs: "0ms", "1500ms", "250us",
+// "3", "0.7".
+std::string config_value_text(duration d);
+std::string config_value_text(double v);
+std::string config_value_text(std::uint64_t v);
 
 std::optional<config_error> validate(const phi_accrual_config& c);
 std::optional<config_error> validate(const monitor_config& c);

@@ -2,14 +2,16 @@
 // How the native heartbeat protocol plugs into server_core (see there for the adapter's
 // members): an accepted socket becomes a basic_session at once (its HELLO exchange is the
 // session's own), messages are received_message and are echoed as they came.
-#include <heartbeat/session/resume_store.hpp>
-#include <heartbeat/server/server_config.hpp>
 #include <heartbeat/protocol/native/native_session.hpp>
+#include <heartbeat/server/peer_session_config.hpp>
+#include <heartbeat/server/server_config.hpp>
+#include <heartbeat/session/resume_store.hpp>
 
 #include <boost/system/error_code.hpp>
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -28,6 +30,7 @@ public:
     explicit native_server_adapter(server_config config) : config_(std::move(config)) {
         if (!config_.session.resume)
             config_.session.resume = std::make_shared<resume_store>();
+        detail::adopt_server_observability(config_.session, config_.metrics, config_.log);
     }
 
     const server_config& config() const noexcept { return config_; }
@@ -38,10 +41,14 @@ public:
         core->admit(std::move(socket), std::move(address));
     }
 
-    std::unique_ptr<session_type> make_session(socket_type socket,
-                                               session_callbacks callbacks) const {
-        return std::make_unique<session_type>(std::move(socket), config_.session,
-                                              std::move(callbacks));
+    std::unique_ptr<session_type> make_session(socket_type socket, session_callbacks callbacks,
+                                               std::string_view address) const {
+        if (!detail::observed(config_.session))
+            return std::make_unique<session_type>(std::move(socket), config_.session,
+                                                  std::move(callbacks));
+        return std::make_unique<session_type>(
+            std::move(socket), detail::labelled_for_peer(config_.session, "native", address),
+            std::move(callbacks));
     }
 
     template <class CompletionToken>

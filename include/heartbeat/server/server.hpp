@@ -6,11 +6,11 @@
 //
 // The accept loop, the limit, the peers and their stats are the server core's, shared with
 // websocket_server (server/server_core.hpp); this class adds only what is native: its sessions.
+#include <heartbeat/protocol/native/native_session.hpp>
 #include <heartbeat/server/native_server_adapter.hpp>
 #include <heartbeat/server/server_config.hpp>
 #include <heartbeat/server/server_frontend.hpp>
 #include <heartbeat/server/server_types.hpp>
-#include <heartbeat/protocol/native/native_session.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>

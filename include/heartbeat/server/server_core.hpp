@@ -16,7 +16,7 @@
 //   on_accepted(core, socket, address)
 //                        turns an accepted socket into a running session, at once or after the
 //                        protocol's handshake, by calling core->admit(stream, address)
-//   make_session(stream, session_callbacks) -> std::unique_ptr<Session>
+//   make_session(stream, session_callbacks, peer address) -> std::unique_ptr<Session>
 //   async_receive(session, token)           the next message: void(error_code, Message)
 //   to_received_message(Message)            what on_message receives
 //   async_echo(session, Message, token)     sends a message back as it came
@@ -218,7 +218,8 @@ public:
         auto owned = adapter_.make_session(
             std::move(stream),
             detail::peer_session_callbacks(callbacks_, std::weak_ptr<server_core>(self),
-                                           std::weak_ptr<peer>(p)));
+                                           std::weak_ptr<peer>(p)),
+            p->info.address);
         auto& session = *owned;
         p->session = std::move(owned);
         // Listed only once its session exists: stats() and send_to() use it from any thread. A

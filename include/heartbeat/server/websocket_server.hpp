@@ -16,11 +16,11 @@
 // The accept loop, the limit, the peers and their stats are the server core's, shared with
 // basic_server (server/server_core.hpp); the handshake and the sessions are WebSocket's
 // (server/websocket_server_adapter.hpp).
+#include <heartbeat/protocol/websocket/websocket_session.hpp>
 #include <heartbeat/server/server_frontend.hpp>
 #include <heartbeat/server/server_types.hpp>
 #include <heartbeat/server/websocket_server_adapter.hpp>
 #include <heartbeat/server/websocket_server_config.hpp>
-#include <heartbeat/protocol/websocket/websocket_session.hpp>
 
 #include <cstdint>
 #include <string>

@@ -4,14 +4,16 @@
 // bounded by handshake_timeout; a plain request is answered from http_pages, an upgrade over
 // max_sessions with 503, any other upgrade becomes a ws_session or wss_session. Messages are
 // websocket_message; the echo keeps their kind (text or binary).
-#include <heartbeat/server/websocket_server_config.hpp>
 #include <heartbeat/protocol/websocket/websocket_session.hpp>
+#include <heartbeat/server/peer_session_config.hpp>
+#include <heartbeat/server/websocket_server_config.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/websocket/stream_fwd.hpp>
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -39,9 +41,14 @@ public:
 
     template <class NextLayer>
     std::unique_ptr<websocket_session<NextLayer>>
-    make_session(boost::beast::websocket::stream<NextLayer> ws, session_callbacks callbacks) const {
-        return std::make_unique<websocket_session<NextLayer>>(std::move(ws), config_.session,
-                                                              std::move(callbacks));
+    make_session(boost::beast::websocket::stream<NextLayer> ws, session_callbacks callbacks,
+                 std::string_view address) const {
+        if (!detail::observed(config_.session))
+            return std::make_unique<websocket_session<NextLayer>>(std::move(ws), config_.session,
+                                                                  std::move(callbacks));
+        return std::make_unique<websocket_session<NextLayer>>(
+            std::move(ws), detail::labelled_for_peer(config_.session, "ws", address),
+            std::move(callbacks));
     }
 
     template <class Session, class CompletionToken>

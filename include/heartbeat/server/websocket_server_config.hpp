@@ -37,6 +37,9 @@ struct websocket_server_config {
     std::map<std::string, http_page> http_pages;
     // The Server header of HTTP responses and of the upgrade response.
     std::string server_name = "heartbeat";
+    // Observability (docs/observability.md): as server_config's; protocol="ws".
+    std::shared_ptr<metrics::registry> metrics;
+    log_sink log;
 };
 
 } // namespace heartbeat

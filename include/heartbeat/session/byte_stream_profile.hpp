@@ -40,16 +40,23 @@
 #include <heartbeat/core/clock.hpp>
 #include <heartbeat/core/config.hpp>
 #include <heartbeat/core/error.hpp>
+#include <heartbeat/core/log_sink.hpp>
+#include <heartbeat/metrics/series_labels.hpp>
 
 #include <boost/system/error_code.hpp>
 
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+namespace heartbeat::metrics {
+class registry;
+} // namespace heartbeat::metrics
 
 namespace heartbeat {
 
@@ -122,6 +129,14 @@ struct session_options {
     bool tcp_keepalive = true;
     // Awaitable events kept for async_wait_event; the oldest is dropped (and counted) beyond.
     std::size_t event_queue_capacity = 16;
+    // Observability (docs/observability.md). `metrics`: the registry this session reports
+    // into (null = off). `metrics_labels`: its series' labels (the client and the servers set
+    // them; null = role "client", no endpoint or peer; an empty protocol becomes the session's
+    // own). Shared, so a session config grows by a pointer, not by four strings. `log`: state
+    // changes, the ending and an invalid config as structured records (empty = silent).
+    std::shared_ptr<metrics::registry> metrics;
+    std::shared_ptr<const metrics::series_labels> metrics_labels;
+    log_sink log;
 };
 
 // Names the first bad field as "<prefix>.<field>".

@@ -19,6 +19,7 @@
 #include <heartbeat/session/event_queue.hpp>
 #include <heartbeat/session/monitor_step_report.hpp>
 #include <heartbeat/session/session.hpp>
+#include <heartbeat/session/session_observer.hpp>
 #include <heartbeat/session/session_shared_stats.hpp>
 
 #include <boost/asio/post.hpp>
@@ -55,11 +56,13 @@ struct session_core {
     };
 
     explicit session_core(session_type& s)
-        : self(s), heartbeat_timer(s.executor_), monitor(s.config_.heartbeat), link(*this) {}
+        : self(s), heartbeat_timer(s.executor_), monitor(s.config_.heartbeat),
+          observer(s.config_, Link::protocol_label()), link(*this) {}
 
     session_type& self;
     timer_type heartbeat_timer; // armed for the monitor's next deadline (or the handshake's)
     heartbeat_monitor monitor;
+    session_observer observer; // metrics series and log records (config.metrics, config.log)
 
     bool run_started = false;
     bool handshake_done = false;
@@ -186,6 +189,7 @@ struct session_core {
     error_code apply(const monitor_step& step, peer_state before, time_point now) {
         if (step.error)
             return step.error;
+        observer.after_step(step, before, monitor, now);
         rearm_if_earlier();
         if (step.send_ping)
             link.queue_ping(step.send_ping, now);
@@ -237,6 +241,7 @@ struct session_core {
     // configured one), and the timer switches from the handshake deadline to heartbeats.
     error_code on_handshake_done(time_point now, duration interval) {
         handshake_done = true;
+        observer.opened();
         const peer_state before = monitor.state();
         if (interval != monitor.interval())
             monitor.set_interval(interval, now);
@@ -298,6 +303,7 @@ struct session_core {
     // --- the run -----------------------------------------------------------------------------
 
     void start() {
+        observer.started();
         publish_monitor();
         const duration timeout = link.handshake_timeout();
         const time_point now = clock::now();
@@ -346,6 +352,7 @@ struct session_core {
             if (monitor.state() != peer_state::dead)
                 stats().state = monitor.state();
         }
+        observer.ended(reason, monitor.state());
         session_event e;
         e.kind = session_event_kind::ended;
         e.reason = reason;

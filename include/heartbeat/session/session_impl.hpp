@@ -29,6 +29,8 @@ void session<Link>::start_run(run_handler handler) {
     boost::asio::dispatch(executor_, [this, h = std::move(handler)]() mutable {
         const auto ex = executor_;
         if (!core_) { // the config was invalid
+            if (auto invalid = Link::validate(config_))
+                detail::session_observer::invalid_config(config_.log, *invalid);
             detail::complete_later(std::move(h), ex,
                                    boost::system::error_code(error::invalid_config));
             return;

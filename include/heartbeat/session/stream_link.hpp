@@ -66,6 +66,13 @@ public:
     static std::optional<config_error> validate(const config_type& c) {
         return Profile::validate(c);
     }
+    // The `protocol` label of its metrics: the profile's, "custom" for a profile without one.
+    static constexpr const char* protocol_label() noexcept {
+        if constexpr (requires { Profile::protocol_label; })
+            return Profile::protocol_label;
+        else
+            return "custom";
+    }
 
     explicit stream_link(core_type& core);
 

@@ -8,17 +8,18 @@ std::optional<config_error> validate(const session_options& c, const char* prefi
         e->field = std::string(prefix) + ".heartbeat." + e->field.substr(e->field.find('.') + 1);
         return e;
     }
-    const auto fail = [prefix](const char* field, const char* reason) {
-        return std::optional<config_error>(config_error{std::string(prefix) + "." + field, reason});
+    const auto fail = [prefix](const char* field, std::string value, const char* reason) {
+        return std::optional<config_error>(
+            config_error{std::string(prefix) + "." + field, reason, std::move(value)});
     };
     if (c.max_message_size < 1)
-        return fail("max_message_size", "must be >= 1");
+        return fail("max_message_size", "0", "must be >= 1");
     if (c.receive_buffer_limit < 1)
-        return fail("receive_buffer_limit", "must be >= 1");
+        return fail("receive_buffer_limit", "0", "must be >= 1");
     if (c.handshake_timeout <= duration::zero())
-        return fail("handshake_timeout", "must be > 0");
+        return fail("handshake_timeout", config_value_text(c.handshake_timeout), "must be > 0");
     if (c.close_timeout <= duration::zero())
-        return fail("close_timeout", "must be > 0");
+        return fail("close_timeout", config_value_text(c.close_timeout), "must be > 0");
     return std::nullopt;
 }
 

@@ -60,6 +60,7 @@ public:
     using message_type = mqtt_message;
     using send_options = no_send_options;
     using outgoing_tag = no_outgoing_tag;
+    static constexpr const char* protocol_label = "mqtt"; // metrics label
     static constexpr ping_matching matching = ping_matching::in_order;
     static constexpr bool receive_payload_only = false;
     static constexpr bool pings_between_chunks = false; // a packet is written whole

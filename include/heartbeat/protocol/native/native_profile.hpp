@@ -12,9 +12,9 @@
 #include <heartbeat/core/ping_policer.hpp>
 #include <heartbeat/detail/single_writer_counter.hpp>
 #include <heartbeat/protocol/native/frame_codec.hpp>
-#include <heartbeat/session/resume_store.hpp>
-#include <heartbeat/session/byte_stream_profile.hpp>
 #include <heartbeat/protocol/native/session_config.hpp>
+#include <heartbeat/session/byte_stream_profile.hpp>
+#include <heartbeat/session/resume_store.hpp>
 #include <heartbeat/session/session_events.hpp>
 
 #include <algorithm>
@@ -31,6 +31,7 @@ public:
     using message_type = received_message;
     using send_options = no_send_options;
     using outgoing_tag = no_outgoing_tag;
+    static constexpr const char* protocol_label = "native"; // metrics label
     static constexpr ping_matching matching = ping_matching::by_id;
     static constexpr bool receive_payload_only = true;
     static constexpr bool pings_between_chunks = true;

@@ -69,6 +69,7 @@ public:
     struct outgoing_tag {
         std::uint32_t replies = 1;
     };
+    static constexpr const char* protocol_label = "resp"; // metrics label
     static constexpr ping_matching matching = ping_matching::in_order;
     static constexpr bool receive_payload_only = false;
     static constexpr bool pings_between_chunks = false; // a command is written whole

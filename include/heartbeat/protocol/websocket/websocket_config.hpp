@@ -1,11 +1,18 @@
 #pragma once
 // What a WebSocket session is configured with and what it delivers.
 #include <heartbeat/core/config.hpp>
+#include <heartbeat/core/log_sink.hpp>
+#include <heartbeat/metrics/series_labels.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+
+namespace heartbeat::metrics {
+class registry;
+} // namespace heartbeat::metrics
 
 namespace heartbeat {
 
@@ -50,6 +57,14 @@ struct websocket_session_config {
     // Awaitable events kept for async_wait_event; the oldest is dropped (and counted) beyond.
     std::size_t event_queue_capacity = 256;
     websocket_app_heartbeat app_heartbeat{};
+    // Observability (docs/observability.md). `metrics`: the registry this session reports
+    // into (null = off). `metrics_labels`: its series' labels (the client and the servers set
+    // them; null = role "client", no endpoint or peer; an empty protocol becomes the session's
+    // own). Shared, so a session config grows by a pointer, not by four strings. `log`: state
+    // changes, the ending and an invalid config as structured records (empty = silent).
+    std::shared_ptr<metrics::registry> metrics;
+    std::shared_ptr<const metrics::series_labels> metrics_labels;
+    log_sink log;
 };
 
 std::optional<config_error> validate(const websocket_session_config& c);

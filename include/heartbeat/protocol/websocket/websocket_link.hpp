@@ -53,6 +53,7 @@ public:
     static std::optional<config_error> validate(const config_type& c) {
         return heartbeat::validate(c);
     }
+    static constexpr const char* protocol_label() noexcept { return "ws"; } // metrics label
 
     explicit websocket_link(core_type& core) : core_(core) {}
 
