@@ -1,11 +1,11 @@
 #include "metrics_adapter.hpp"
 
-#include "interim_metrics.hpp" // INTERIM: replaced by heartbeat::metrics::render_prometheus
+#include <heartbeat/metrics/render.hpp>
 
 namespace heartbeat::cli {
 
 std::string metrics_adapter::prometheus() const {
-    return render_interim_prometheus(board_);
+    return metrics::render_prometheus(registry_->snapshot());
 }
 
 } // namespace heartbeat::cli

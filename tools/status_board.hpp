@@ -1,5 +1,5 @@
 #pragma once
-// What the status page (GET /, /status.json, the /live WebSocket) and the interim /metrics show:
+// What the status page (GET /, /status.json, the /live WebSocket) shows:
 // one row per endpoint (`watch`) or per peer (`serve`) with its state, RTTs and counters, which
 // endpoint is active, and the failover history. Sans-io: the command feeds it its own event
 // stream with the time of each event and asks it for JSON; it never touches a socket or a clock.

@@ -22,7 +22,7 @@ host_port parse_http_address(const std::string& text) {
 
 status_service::status_service(asio::io_context& ioc, board_role role, const host_port& at,
                                event_writer& out)
-    : board_(role, clock::now()), metrics_(board_), timer_(ioc) {
+    : board_(role, clock::now()), timer_(ioc) {
     boost::system::error_code ec;
     tcp::resolver resolver(ioc);
     const auto results =
