@@ -27,8 +27,8 @@ const char* to_string(endpoint_state s) noexcept;
 
 // The endings the heartbeat machinery decides on, by their error_name(): the `reason` label of
 // heartbeat_verdicts_total. Every other ending (a close, a transport error) is not a verdict.
-inline constexpr std::array<const char*, 4> verdict_reasons = {"peer_dead", "handshake_timeout",
-                                                               "too_many_pings", "unexpected_pong"};
+inline constexpr std::array<const char*, 5> verdict_reasons = {
+    "peer_dead", "write_stalled", "handshake_timeout", "too_many_pings", "unexpected_pong"};
 inline constexpr std::size_t verdict_reason_count = verdict_reasons.size();
 
 // The peer label of the series that aggregates every peer beyond registry_options'
