@@ -188,7 +188,9 @@ TEST(StatusHttpProcess, WatchServesMetricsStatusJsonThePageAndRefusesTheRest) {
     ASSERT_TRUE(metrics);
     EXPECT_EQ(metrics->status, 200);
     EXPECT_EQ(metrics->header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
-    const std::string row = "{endpoint=\"" + server.endpoint + "\",role=\"watch\"}";
+    // The library registry's labels: role, protocol, then the endpoint's label.
+    const std::string row =
+        "{role=\"client\",protocol=\"native\",endpoint=\"" + server.endpoint + "\"}";
     for (const std::string family : {"heartbeat_pings_sent_total", "heartbeat_pongs_received_total",
                                      "heartbeat_rtt_seconds_count", "heartbeat_last_rtt_seconds"})
         EXPECT_NE(metrics->body.find(family + row), std::string::npos) << family << metrics->body;
@@ -266,9 +268,12 @@ TEST(StatusHttpProcess, ServeShowsOneRowPerPeer) {
     EXPECT_NE(status->body.find("\"role\":\"serve\""), std::string::npos) << status->body;
     EXPECT_NE(status->body.find("\"state\":\"alive\""), std::string::npos) << status->body;
     const auto metrics = get(http->str("address"), "/metrics");
-    EXPECT_NE(metrics->body.find("heartbeat_sessions_open{role=\"serve\"} 1"), std::string::npos)
+    // Server series are per peer host (no port: bounded cardinality).
+    EXPECT_NE(
+        metrics->body.find(
+            "heartbeat_sessions_open{role=\"server\",protocol=\"native\",peer=\"127.0.0.1\"} 1"),
+        std::string::npos)
         << metrics->body;
-    EXPECT_NE(metrics->body.find("{peer=\"127.0.0.1:"), std::string::npos);
 }
 
 TEST(StatusHttpProcess, ConnectionsBeyondTheLimitGet503) {
