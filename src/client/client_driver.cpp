@@ -6,6 +6,7 @@
 #include <heartbeat/core/error.hpp>
 #include <heartbeat/core/random.hpp>
 #include <heartbeat/detail/completion.hpp>
+#include <heartbeat/detail/context_shutdown_service.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -74,6 +75,11 @@ client::impl::impl(executor_type ex, std::vector<endpoint> eps, client_config cf
         register_endpoint_series();
 }
 
+client::impl::~impl() {
+    if (shutdown_ticket != 0)
+        asio::use_service<detail::context_shutdown_service>(*run_context).remove(shutdown_ticket);
+}
+
 // --- the machine -----------------------------------------------------------------------------
 
 void client::impl::feed(sv::input in) {
@@ -138,6 +144,15 @@ void client::impl::perform(sv::action& a) {
 }
 
 void client::impl::begin_run(run_handler h) {
+    run_context = &asio::query(strand, asio::execution::context);
+    shutdown_ticket = asio::use_service<detail::context_shutdown_service>(*run_context)
+                          .add([weak = weak_from_this()] {
+                              if (auto self = weak.lock()) {
+                                  self->shutdown_ticket =
+                                      0; // the service is going away: no remove()
+                                  self->drop_at_shutdown();
+                              }
+                          });
     run_completion.emplace(std::move(h)); // emplace: see park_cancellable
     feed(sv::start{});
 }
@@ -175,6 +190,22 @@ void client::impl::abandon() {
     if (in_flight)
         in_flight->abort();
     finish(asio::error::fault);
+}
+
+void client::impl::drop_at_shutdown() {
+    ended = true;
+    for (auto& weak : session_anchors)
+        if (auto anchor = weak.lock())
+            anchor->reset();
+    session_anchors.clear();
+    session.reset();
+    connected.reset();
+    in_flight.reset();
+    run_completion.reset();
+    pending_receive.reset();
+    pending_event.reset();
+    send_waiters.clear();
+    inputs.clear();
 }
 
 void client::impl::emit(client_event e) {
@@ -369,9 +400,17 @@ void client::impl::start_session() {
     feed_session = true;
     for (auto& m : outbox.messages())
         hand_to_session(m);
-    session->run(
-        [self = shared_from_this(), s = session](error_code ec) { self->on_session_end(s, ec); });
-    forward_messages(session);
+    // The session stores these handlers; through the anchor they hold it as strongly as a
+    // plain capture would, yet drop_at_shutdown can still cut the cycle session -> handler ->
+    // session when the context is destroyed with the session running.
+    auto anchor = std::make_shared<std::shared_ptr<detail::supervised_session>>(session);
+    std::erase_if(session_anchors, [](const auto& w) { return w.expired(); });
+    session_anchors.push_back(anchor);
+    session->run([self = shared_from_this(), anchor](error_code ec) {
+        if (auto s = *anchor)
+            self->on_session_end(s, ec);
+    });
+    forward_messages(anchor);
 }
 
 void client::impl::on_session_end(const std::shared_ptr<detail::supervised_session>& s,
@@ -386,8 +425,11 @@ void client::impl::on_session_end(const std::shared_ptr<detail::supervised_sessi
 }
 
 // Keeps one receive outstanding on the session and forwards messages to the application.
-void client::impl::forward_messages(std::shared_ptr<detail::supervised_session> s) {
-    s->receive([weak = weak_from_this(), s](error_code ec, received_message m) {
+void client::impl::forward_messages(session_anchor anchor) {
+    const auto s = *anchor;
+    if (!s)
+        return;
+    s->receive([weak = weak_from_this(), anchor](error_code ec, received_message m) {
         auto self = weak.lock();
         if (!self || ec)
             return;
@@ -399,7 +441,7 @@ void client::impl::forward_messages(std::shared_ptr<detail::supervised_session> 
         } else {
             self->inbox.push_back(std::move(m));
         }
-        self->forward_messages(s);
+        self->forward_messages(anchor);
     });
 }
 

@@ -27,6 +27,9 @@ namespace heartbeat {
 
 struct client::impl : std::enable_shared_from_this<impl> {
     impl(executor_type ex, std::vector<endpoint> eps, client_config cfg, client_event_callback cb);
+    ~impl();
+    impl(const impl&) = delete;
+    impl& operator=(const impl&) = delete;
 
     // --- what the public API uses ----------------------------------------------------------
 
@@ -104,7 +107,9 @@ private:
     void start_session();
     void on_session_end(const std::shared_ptr<detail::supervised_session>& s,
                         boost::system::error_code reason);
-    void forward_messages(std::shared_ptr<detail::supervised_session> s);
+    // What a session's stored handlers hold it through (see start_session).
+    using session_anchor = std::shared_ptr<std::shared_ptr<detail::supervised_session>>;
+    void forward_messages(session_anchor anchor);
     void hand_to_session(detail::resend_buffer::message& m);
     void on_ack(std::uint64_t seq);
     void report_if_drained();
@@ -112,6 +117,9 @@ private:
     void arm_timer(time_point deadline);
     // An exception escaped our own code: end the run with asio::error::fault.
     void abandon();
+    // The execution context shuts down with the run pending: drop the sessions and handlers
+    // that own this impl (detail/context_shutdown_service.hpp), destroying, not invoking, them.
+    void drop_at_shutdown();
 
     std::deque<supervisor::input> inputs;
     bool feeding = false;
@@ -121,11 +129,14 @@ private:
     std::shared_ptr<detail::connect_attempt> in_flight;    // the connect in progress
     std::shared_ptr<detail::supervised_session> connected; // connected, not yet running
     std::shared_ptr<detail::supervised_session> session;   // running
+    std::vector<std::weak_ptr<std::shared_ptr<detail::supervised_session>>> session_anchors;
     std::uint64_t session_generation = 0; // callbacks of earlier sessions are ignored
     bool feed_session = false;            // new messages go to the running session
     bool awaiting_drain = false;          // drain_and_switch: report once drained
     boost::asio::steady_timer timer;
-    std::uint64_t timer_generation = 0; // waits replaced since are ignored
+    std::uint64_t timer_generation = 0;                    // waits replaced since are ignored
+    boost::asio::execution_context* run_context = nullptr; // where begin_run registered
+    std::uint64_t shutdown_ticket = 0; // with run_context's context_shutdown_service
 };
 
 } // namespace heartbeat

@@ -27,10 +27,10 @@
 // Lifetime: held by a shared_ptr (the server's, and each running peer's), so a peer's completion
 // always finds it alive.
 #include <heartbeat/detail/completion.hpp>
+#include <heartbeat/detail/context_shutdown_service.hpp>
 #include <heartbeat/server/peer_address.hpp>
 #include <heartbeat/server/peer_registry.hpp>
 #include <heartbeat/server/peer_session_callbacks.hpp>
-#include <heartbeat/server/server_shutdown_service.hpp>
 #include <heartbeat/server/server_types.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -94,7 +94,7 @@ public:
 
     ~server_core() {
         if (shutdown_ticket_ != 0)
-            boost::asio::use_service<detail::server_shutdown_service>(ioc_).remove(
+            boost::asio::use_service<detail::context_shutdown_service>(ioc_).remove(
                 shutdown_ticket_);
     }
     server_core(const server_core&) = delete;
@@ -109,7 +109,7 @@ public:
     // associated executor, never inline, with operation_aborted after either.
     void start_run(run_handler handler) {
         if (shutdown_ticket_ == 0)
-            shutdown_ticket_ = boost::asio::use_service<detail::server_shutdown_service>(ioc_).add(
+            shutdown_ticket_ = boost::asio::use_service<detail::context_shutdown_service>(ioc_).add(
                 [weak = this->weak_from_this()] {
                     if (auto self = weak.lock()) {
                         self->shutdown_ticket_ = 0; // the service is going away: no remove()
@@ -314,7 +314,7 @@ private:
     }
 
     boost::asio::io_context& ioc_;
-    std::uint64_t shutdown_ticket_ = 0; // with the io_context's server_shutdown_service
+    std::uint64_t shutdown_ticket_ = 0; // with the io_context's context_shutdown_service
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     typename protocol_type::acceptor acceptor_;
     Adapter adapter_;
