@@ -153,8 +153,21 @@ public:
             boost::system::error_code ignored;
             self->acceptor_.close(ignored);
         });
+        // On each session's own executor, holding its peer: close() may be called from any
+        // thread, and a session whose peer leaves meanwhile is destroyed by its completion on
+        // that executor; session::close() itself only holds `this`.
         for (auto& p : *peers)
-            p->with_session([](auto& session) { session.close(); });
+            p->with_session([&p](auto& session) {
+                boost::asio::dispatch(session.get_executor(), [p] {
+                    // abandon() may have dropped it meanwhile (a stopped io_context).
+                    std::visit(
+                        [](auto& owned) {
+                            if (owned)
+                                owned->close();
+                        },
+                        p->session);
+                });
+            });
     }
 
     // close(), and the synchronous teardown its owner's destructor needs.
