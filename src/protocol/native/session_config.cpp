@@ -40,6 +40,10 @@ std::optional<config_error> validate(const session_config& c) {
     if (c.max_peer_ping_interval > duration::zero() &&
         c.max_peer_ping_interval < c.min_peer_ping_interval)
         return fail("session_config.max_peer_ping_interval", "must be >= min_peer_ping_interval");
+    if (c.max_negotiated_interval != duration::zero() &&
+        c.max_negotiated_interval < c.heartbeat.interval)
+        return fail("session_config.max_negotiated_interval",
+                    "must be 0 (4 x heartbeat.interval) or >= heartbeat.interval");
     if (c.ack_delay < duration::zero())
         return fail("session_config.ack_delay", "must be >= 0");
     if (c.first_seq < 1)

@@ -93,6 +93,46 @@ TEST(NativeClientHostile, FrameTrickledForeverEndsWithPeerDeadWithinTheBudget) {
     EXPECT_GE(h.raw->bytes_trickled, 8u);
 }
 
+// A server whose HELLO floor, or a later SLOW_DOWN, would slow our pings beyond
+// max_negotiated_interval (default 4 x interval) would stretch our detection budget with it:
+// the session ends at once with incompatible_interval. A SLOW_DOWN within the cap is obeyed.
+TEST(NativeClientHostile, HelloFloorBeyondOurCapIsRefused) {
+    asio::io_context ioc;
+    const auto cfg = fast_config(100ms, 200ms, 3); // cap 400 ms
+    hostile_server h(ioc, cfg);
+    read_and_discard(*h.raw);
+    hello_frame hello;
+    hello.min_interval_ms = 3'600'000; // one ping an hour
+    asio::write(h.raw->socket, asio::buffer(frame_bytes(hello)));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return h.ended; }, 10s));
+    EXPECT_EQ(h.reason, error::incompatible_interval) << error_name(h.reason);
+    EXPECT_FALSE(h.dead.has_value());
+}
+
+TEST(NativeClientHostile, SlowDownBeyondOurCapIsRefusedWithinItObeyed) {
+    for (const std::uint32_t asked_ms : {300u, 60'000u}) {
+        asio::io_context ioc;
+        auto cfg = fast_config(100ms, 200ms, 3); // cap 400 ms
+        hostile_server h(ioc, cfg);
+        read_and_discard(*h.raw);
+        asio::write(h.raw->socket, asio::buffer(hello_bytes()));
+        asio::write(h.raw->socket, asio::buffer(frame_bytes(slow_down_frame{asked_ms})));
+        run_until(
+            ioc, [&] { return h.ended; }, 1500ms);
+        if (asked_ms == 300u) {
+            // Accepted: not refused. (The session may end with peer_dead meanwhile: this
+            // server never answers a ping.)
+            EXPECT_NE(h.reason, error::incompatible_interval);
+            if (h.ended)
+                EXPECT_EQ(h.reason, error::peer_dead) << error_name(h.reason);
+        } else {
+            ASSERT_TRUE(h.ended) << "a SLOW_DOWN to one ping a minute was obeyed";
+            EXPECT_EQ(h.reason, error::incompatible_interval) << error_name(h.reason);
+        }
+    }
+}
+
 struct length_case {
     const char* what;
     std::vector<std::uint8_t> bytes; // sent at once, after which the hostile server holds

@@ -116,6 +116,13 @@ TEST(IntervalNegotiation, EmptyRangeIsIncompatible) {
     EXPECT_EQ(n.ec, error::incompatible_interval);
 }
 
+TEST(IntervalNegotiation, OurCapBoundsHowFarThePeerSlowsUsDown) {
+    EXPECT_EQ(negotiate_interval(1s, 4s, 0s, 4s).interval, 4s); // up to the cap: accepted
+    const auto n = negotiate_interval(1s, 4001ms, 0s, 4s);      // beyond it: refused
+    EXPECT_EQ(n.ec, error::incompatible_interval);
+    EXPECT_EQ(negotiate_interval(1s, 1h, 0s, 0s).interval, 1h); // no cap: as before
+}
+
 TEST(IntervalNegotiation, EqualBoundsPinTheInterval) {
     EXPECT_EQ(negotiate_interval(10s, 4s, 4s).interval, 4s);
     EXPECT_EQ(negotiate_interval(1s, 4s, 4s).interval, 4s);

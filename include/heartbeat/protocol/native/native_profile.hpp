@@ -49,6 +49,11 @@ public:
     }
     std::size_t chunk_size() const noexcept { return config_.chunk_size; }
 
+    duration max_negotiated_interval() const noexcept {
+        return config_.max_negotiated_interval != duration::zero() ? config_.max_negotiated_interval
+                                                                   : 4 * config_.heartbeat.interval;
+    }
+
     template <class Ctx>
     void start(Ctx& ctx) {
         encode_append(hello_frame{protocol_version, to_ms32(config_.min_peer_ping_interval),
@@ -191,6 +196,8 @@ private:
             detail::counter_add(ctx.stats().slow_downs_received, 1);
             const duration min =
                 std::chrono::milliseconds(std::get<slow_down_frame>(f).min_interval_ms);
+            if (min > max_negotiated_interval())
+                return error::incompatible_interval;
             if (min > ctx.interval())
                 ctx.set_interval(min);
             return {};
@@ -225,7 +232,7 @@ private:
         ctx.stats().delivered_seq.store(delivered, std::memory_order_relaxed);
         const auto negotiated =
             negotiate_interval(config_.heartbeat.interval, milliseconds(h.min_interval_ms),
-                               milliseconds(h.max_interval_ms));
+                               milliseconds(h.max_interval_ms), max_negotiated_interval());
         if (negotiated.ec)
             return negotiated.ec;
         return ctx.handshake_done(negotiated.interval);

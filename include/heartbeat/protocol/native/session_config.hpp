@@ -30,6 +30,10 @@ struct session_config : session_options {
     unsigned max_ping_strikes = 2;
     // The longest interval we accept the peer to use (advertised in HELLO); 0 = no limit.
     duration max_peer_ping_interval = duration::zero();
+    // The slowest our own interval may become when the peer's HELLO floor or a SLOW_DOWN asks
+    // us to ping less often: beyond it the session ends with error::incompatible_interval
+    // rather than let the peer stretch our detection budget. 0 = 4 x heartbeat.interval.
+    duration max_negotiated_interval = duration::zero();
 
     // Resume identity (used by the client supervisor): 0 = not resumable.
     std::uint64_t session_id = 0;
