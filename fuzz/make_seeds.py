@@ -239,3 +239,23 @@ session_seed("line_session", "silent", 0x01, [b"hi\r\n"])
 session_seed("line_session", "prefix-lf", 0x20, [b"+PONG extra\n", b"line\n"])
 session_seed("line_session", "too-long", 0x00, [b"x" * 100 + b"\r\n"])
 session_seed("line_session", "close", 0x12, [b"PONG\r\n"])
+
+
+# ---- WebSocket session (server role): masked client frames after the harness's upgrade -------
+def ws_frame(opcode, payload, fin=True, mask=b"\x12\x34\x56\x78"):
+    assert len(payload) < 126
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([(0x80 if fin else 0) | opcode, 0x80 | len(payload)]) + mask + masked
+
+
+ws_ping_payload = struct.pack(">QQ", 1, 1700000000000000)
+session_seed("websocket_session", "text", 0x00, [ws_frame(1, b"hello")])
+session_seed("websocket_session", "binary-send", 0x08, [ws_frame(2, b"\x00\x01"), ws_frame(1, b"x")])
+session_seed("websocket_session", "fragments", 0x00, [ws_frame(1, b"par", False), ws_frame(9, b"p"), ws_frame(0, b"ts")])
+session_seed("websocket_session", "ping-pong", 0x80, [ws_frame(9, b"hi"), ws_frame(10, ws_ping_payload), ws_frame(10, b"unsolicited")])
+session_seed("websocket_session", "close", 0x10, [ws_frame(8, struct.pack(">H", 1000) + b"bye")])
+session_seed("websocket_session", "silent", 0x01, [ws_frame(1, b"then nothing")])
+session_seed("websocket_session", "unmasked", 0x00, [bytes([0x81, 0x02]) + b"hi"])
+session_seed("websocket_session", "split", 0x02, [ws_frame(1, b"split frame")[:3], ws_frame(1, b"split frame")[3:]])
+session_seed("websocket_session", "app-heartbeat", 0xa0, [ws_frame(1, b'{"hb":"ping","seq":1,"t":5}'), ws_frame(1, b'{"hb":"pong","seq":1,"t":5}'), ws_frame(1, b"data")])
+

@@ -12,6 +12,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <algorithm>
@@ -104,6 +105,23 @@ public:
         ec = {};
         state_->closed = true;
         release_parked(state_, boost::asio::error::operation_aborted, 0);
+    }
+
+    // What a WebSocket link asks of the socket under Beast (websocket_session_fuzzer): a
+    // shutdown, and a write-readiness wait, which a memory stream always is.
+    void shutdown(boost::asio::socket_base::shutdown_type, boost::system::error_code& ec) {
+        ec = {};
+    }
+    template <class Token>
+    auto async_wait(boost::asio::socket_base::wait_type, Token&& token) {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+            [s = state_](auto handler) {
+                boost::asio::post(s->executor,
+                                  boost::asio::append(std::move(handler),
+                                                      s->closed ? boost::asio::error::bad_descriptor
+                                                                : boost::system::error_code{}));
+            },
+            token);
     }
 
 private:

@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -92,13 +93,13 @@ inline void use_fast_timings(session_options& c) {
     c.receive_buffer_limit = 8192;
 }
 
+// Runs `Session` over `stream` (a memory_stream, or a layer over one whose state is
+// `stream_state`) on `ioc`, and checks the invariants above.
 template <class Session>
-void run_session(const session_input& in, const typename Session::config_type& config,
-                 const std::string& app_message) {
-    boost::asio::io_context ioc;
-    memory_stream stream(ioc.get_executor(), in.script);
-    const auto stream_state = stream.shared_state();
-
+void run_session_over(boost::asio::io_context& ioc, typename Session::stream_type stream,
+                      const std::shared_ptr<memory_stream::state>& stream_state,
+                      const session_input& in, const typename Session::config_type& config,
+                      const std::string& app_message) {
     int run_completions = 0;
     boost::system::error_code why;
     int sends = 0, sends_completed = 0;
@@ -137,7 +138,7 @@ void run_session(const session_input& in, const typename Session::config_type& c
 
         // A peer that closes ends the session by EOF whatever the timers say. One that goes
         // silent, or waits for writes that never come, leaves it to the timers: ours are
-        // milliseconds, but a HELLO may stretch the interval to hours (the peer's floor wins),
+        // milliseconds, but a HELLO or SLOW_DOWN may stretch the interval (up to 4 x, the cap),
         // so after a while the application gives up with cancel(), which must end it at once.
         // The cap is generous: only a session that never ends (a lost completion, a timer never
         // armed) reaches it under any load.
@@ -154,8 +155,12 @@ void run_session(const session_input& in, const typename Session::config_type& c
             }
         }
         if (run_completions == 0)
-            std::fprintf(stderr, "session did not end within 10 s (%zu of %zu chunks read)\n",
-                         stream_state->chunk, stream_state->script.chunks.size());
+            std::fprintf(stderr,
+                         "session did not end within 10 s (%zu of %zu chunks read; %zu reads, "
+                         "%zu writes, read parked: %d)\n",
+                         stream_state->chunk, stream_state->script.chunks.size(),
+                         stream_state->reads, stream_state->writes,
+                         int(stream_state->parked_read.has_value()));
         HEARTBEAT_FUZZ_CHECK(run_completions == 1);
         for (int i = 0; i < 1000 && ioc.poll() != 0; ++i) {
         }
@@ -174,6 +179,15 @@ void run_session(const session_input& in, const typename Session::config_type& c
     HEARTBEAT_FUZZ_CHECK(sends_completed == sends);
     HEARTBEAT_FUZZ_CHECK(receives_completed == receives);
     HEARTBEAT_FUZZ_CHECK(!stream_state->parked_read);
+}
+
+template <class Session>
+void run_session(const session_input& in, const typename Session::config_type& config,
+                 const std::string& app_message) {
+    boost::asio::io_context ioc;
+    memory_stream stream(ioc.get_executor(), in.script);
+    const auto stream_state = stream.shared_state();
+    run_session_over<Session>(ioc, std::move(stream), stream_state, in, config, app_message);
 }
 
 } // namespace heartbeat::fuzz

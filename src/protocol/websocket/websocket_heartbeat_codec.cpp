@@ -134,6 +134,10 @@ boost::system::error_code map_websocket_error(boost::system::error_code ec) {
         return error::peer_closed;
     if (ec == websocket::error::message_too_big)
         return error::message_too_large;
+    // An unmasked client frame, a reserved opcode or bit, a fragmented control frame, invalid
+    // UTF-8 in a text message, a bad close code...: the peer broke RFC 6455.
+    if (ec == websocket::condition::protocol_violation)
+        return error::malformed_frame;
     return ec;
 }
 

@@ -17,6 +17,8 @@
 #include <heartbeat/session/session.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/string_type.hpp>
 #include <boost/beast/websocket/stream_fwd.hpp>
@@ -131,6 +133,20 @@ private:
     boost::asio::awaitable<bool> wait_for(Pred done, time_point deadline);
     boost::asio::awaitable<error_code> ending();
     boost::asio::awaitable<void> farewell(error_code reason);
+
+    // Beast 1.81 can leave two of its operations waiting for each other for ever: a read that
+    // fails the connection (a protocol violation right after a ping) waits for the write lock
+    // that a close holds while that close waits for the read lock (found by
+    // websocket_session_fuzzer). Closing the socket does not wake them; a terminal cancellation
+    // does. Every Beast operation we start is bound to one of these signals, and the ending
+    // emits them all once the connection is torn down.
+    enum op_kind { read_op, write_op, ping_op, close_op, op_kinds };
+    template <class Handler>
+    auto unstickable(op_kind kind, Handler&& handler) {
+        return boost::asio::bind_cancellation_slot(unstick_[kind].slot(),
+                                                   std::forward<Handler>(handler));
+    }
+    std::array<boost::asio::cancellation_signal, op_kinds> unstick_;
 
     core_type& core_;
     // The ending sleeps on it; cancelled on every change. Created when the ending first waits.

@@ -42,6 +42,10 @@ boost::asio::awaitable<boost::system::error_code> websocket_link<NextLayer>::end
     const error_code reason = core_.stop_reason;
     co_await farewell(reason);
     core_.stop_heartbeat();
+    // The connection is torn down: wake whatever Beast left waiting on itself (see unstick_).
+    if (running_ != 0)
+        for (auto& signal : unstick_)
+            signal.emit(boost::asio::cancellation_type::terminal);
     // Every loop returns once the connection is torn down.
     co_await wait_for([this] { return running_ == 0; }, time_point::max());
     ws().control_callback();
@@ -65,11 +69,11 @@ boost::asio::awaitable<void> websocket_link<NextLayer>::farewell(error_code reas
                                        normal ? boost::beast::string_view{}
                                               : boost::beast::string_view(error_name(reason)));
             ++running_;
-            ws().async_close(cr, [this](error_code) {
-                --running_;
-                close_done_ = true;
-                notify();
-            });
+            ws().async_close(cr, unstickable(close_op, [this](error_code) {
+                                 --running_;
+                                 close_done_ = true;
+                                 notify();
+                             }));
             if (normal) {
                 // Wait for the peer's close frame (the closing handshake).
                 co_await wait_for([this] { return close_done_; }, deadline);

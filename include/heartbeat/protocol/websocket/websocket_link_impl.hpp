@@ -130,8 +130,9 @@ void websocket_link<NextLayer>::pump_reader() {
         assembling_.resize(size);
     ws().async_read_some(
         boost::asio::buffer(assembling_.data() + assembled_, size - assembled_),
-        detail::with_operation_cache(core_.exec(),
-                                     [this](error_code ec, std::size_t n) { on_read(ec, n); }));
+        unstickable(read_op,
+                    detail::with_operation_cache(
+                        core_.exec(), [this](error_code ec, std::size_t n) { on_read(ec, n); })));
 }
 
 // Through the scheduler: callers include stop(), inside cancellation handlers.

@@ -1,6 +1,7 @@
 // How the WebSocket link names the ways a connection ends: every way the peer can go away is
 // peer_closed (session.hpp's promise: "goodbye, EOF or reset from the peer"), an oversize
-// message is message_too_large, anything else keeps its own code.
+// message is message_too_large, a broken RFC 6455 rule is malformed_frame, anything else keeps
+// its own code.
 #include <heartbeat/core/error.hpp>
 #include <heartbeat/protocol/websocket/websocket_heartbeat_codec.hpp>
 
@@ -27,4 +28,15 @@ TEST(WebSocketErrorMap, OversizeIsMessageTooLargeAndOthersKeepTheirCode) {
               error::message_too_large);
     const boost::system::error_code other = asio::error::timed_out;
     EXPECT_EQ(detail::map_websocket_error(other), other);
+}
+
+// Found by websocket_session_fuzzer: a peer breaking RFC 6455 ended the session with Beast's own
+// code, not a named reason of ours.
+TEST(WebSocketErrorMap, ProtocolViolationsAreMalformedFrame) {
+    const boost::system::error_code broken[] = {
+        websocket::error::bad_unmasked_frame, websocket::error::bad_opcode,
+        websocket::error::bad_reserved_bits,  websocket::error::bad_control_fragment,
+        websocket::error::bad_frame_payload,  websocket::error::bad_close_code};
+    for (const auto& ec : broken)
+        EXPECT_EQ(detail::map_websocket_error(ec), error::malformed_frame) << ec.message();
 }
