@@ -138,9 +138,11 @@ private:
     // fails the connection (a protocol violation right after a ping) waits for the write lock
     // that a close holds while that close waits for the read lock (found by
     // websocket_session_fuzzer). Closing the socket does not wake them; a terminal cancellation
-    // does. Every Beast operation we start is bound to one of these signals, and the ending
-    // emits them all once the connection is torn down.
-    enum op_kind { read_op, write_op, ping_op, close_op, op_kinds };
+    // does. The read and the close are bound to these signals, and the ending emits them once
+    // the connection is torn down. Writes and pings need none: the ending starts the close only
+    // once none of ours is in flight, and a write that waits for the write lock gets it when
+    // the close completes.
+    enum op_kind { read_op, close_op, op_kinds };
     template <class Handler>
     auto unstickable(op_kind kind, Handler&& handler) {
         return boost::asio::bind_cancellation_slot(unstick_[kind].slot(),

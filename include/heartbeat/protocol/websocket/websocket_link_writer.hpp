@@ -81,10 +81,8 @@ void websocket_link<NextLayer>::pump_writer() {
         write_in_flight_ = true;
         ws().async_write(
             boost::asio::buffer(heartbeat_writing_.text),
-            unstickable(write_op, detail::with_operation_cache(core_.exec(),
-                                                               [this](error_code ec, std::size_t) {
-                                                                   on_written(ec, true);
-                                                               })));
+            detail::with_operation_cache(
+                core_.exec(), [this](error_code ec, std::size_t) { on_written(ec, true); }));
         return;
     }
     while (!queue.empty() && queue.front().withdrawn)
@@ -109,10 +107,8 @@ void websocket_link<NextLayer>::pump_writer() {
     }
     ws().async_write_some(
         chunk == remaining, boost::asio::buffer(bytes, chunk),
-        unstickable(write_op,
-                    detail::with_operation_cache(core_.exec(), [this](error_code ec, std::size_t) {
-                        on_written(ec, false);
-                    })));
+        detail::with_operation_cache(
+            core_.exec(), [this](error_code ec, std::size_t) { on_written(ec, false); }));
 }
 
 template <class NextLayer>
@@ -171,10 +167,8 @@ void websocket_link<NextLayer>::pump_pinger() {
     const std::string payload = detail::encode_ws_ping(p.seq, p.send_time_us);
     ping_in_flight_ = true;
     ws().async_ping(boost::beast::websocket::ping_data(payload.data(), payload.size()),
-                    unstickable(ping_op, detail::with_operation_cache(
-                                             core_.exec(), [this, seq = p.seq](error_code ec) {
-                                                 on_pinged(ec, seq);
-                                             })));
+                    detail::with_operation_cache(
+                        core_.exec(), [this, seq = p.seq](error_code ec) { on_pinged(ec, seq); }));
 }
 
 template <class NextLayer>
