@@ -15,7 +15,7 @@
 #   load       false_verdicts_under_load (item 3), when built
 #   precision  detection_precision (item 4): 30 SIGSTOPs, missed-count / phi / Beast / ZeroMQ /
 #              TCP keepalive at the same tolerated silence; gnuplot box + strip plot
-#   e2e        e2e_session_vs_asio --scenario=echo|memory, e2e_websocket_vs_beast
+#   e2e        e2e_session_vs_asio --scenario=echo|echo_metrics|memory, e2e_websocket_vs_beast
 #              --scenario=echo (10 rounds: min and median of the per-round ratios) and memory
 # Logs: $LOG_DIR (default build-bench/run_all-<date>/). Exit status non-zero when a part fails.
 # REUSE_BUILD=1 BUILD_DIR=build: use an existing build's configuration (CI: --quick over the
@@ -156,19 +156,23 @@ fi
 # ---- end-to-end echo / memory -------------------------------------------------------------------
 if [ $quick = 1 ]; then
     echo_args=(--rounds=1 --echo-ms=100)
+    metrics_args=(--rounds=1 --echo-ms=100)
     ws_echo_args=(--rounds=1 --echo-ms=100)
     mem_args=(--pairs=50 --mem-rounds=1 --mem-idle-ms=300)
 else
     echo_args=(--rounds=7)
+    metrics_args=(--rounds=21 --echo-ms=400)
     ws_echo_args=(--rounds=10)
     mem_args=(--pairs=2000 --mem-rounds=3)
 fi
 part native_echo "$bin/e2e_session_vs_asio" --scenario=echo "${echo_args[@]}"
+# Issue 15: metrics on vs off on the data path (target >= 0.98).
+part echo_metrics "$bin/e2e_session_vs_asio" --scenario=echo_metrics "${metrics_args[@]}"
 part native_memory "$bin/e2e_session_vs_asio" --scenario=memory "${mem_args[@]}"
 part ws_echo "$bin/e2e_websocket_vs_beast" --scenario=echo "${ws_echo_args[@]}"
 part ws_memory "$bin/e2e_websocket_vs_beast" --scenario=memory "${mem_args[@]}"
 say "End to end (ratios are medians of per-round ratios; min-max over rounds):"
-for f in native_echo native_memory ws_echo ws_memory; do
+for f in native_echo echo_metrics native_memory ws_echo ws_memory; do
     grep -E 'ratio' "$logs/$f.log" | sed "s/^ */  $f: /" | tee -a "$summary" || true
 done
 # Issue 14 wants WebSocket echo >= 0.97x Beast in EVERY round, not only at the median.
