@@ -2,8 +2,8 @@
 // How a session reports an injected transport error, as documented: a read that fails with EOF,
 // a reset or a truncated TLS stream is the peer closing (peer_closed; truncated_frame when part
 // of a frame had arrived; a profile whose handshake was not done yet says handshake_failed);
-// a write that fails with a reset, a broken pipe or EOF is the peer gone (peer_closed); any other
-// error ends the session with itself.
+// a write that fails with a reset, a broken pipe, EOF or (TLS's word for EOF) a truncated stream
+// is the peer gone (peer_closed); any other error ends the session with itself.
 #include "fault_injection_stream.hpp"
 
 #include <heartbeat/core/error.hpp>
@@ -28,7 +28,8 @@ endings_for(fault_step step, boost::system::error_code injected, bool hangup_ref
         return r;
     }
     if (step == fault_step::write &&
-        (injected == e::connection_reset || injected == e::broken_pipe || injected == e::eof))
+        (injected == e::connection_reset || injected == e::broken_pipe || injected == e::eof ||
+         injected == boost::asio::ssl::error::stream_truncated))
         return {error::peer_closed};
     return {injected};
 }
