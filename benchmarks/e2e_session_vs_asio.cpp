@@ -33,8 +33,12 @@
 //           Target: on >= 0.98x off. --metrics-interval-ms=N shortens the heartbeat interval so
 //           probe pings (and their metrics) run during the echo.
 //
-// Usage: e2e_session_vs_asio [--scenario=all|echo|stream|memory|echo_metrics] [--metrics=on|off]
-//          [--metrics-interval-ms=N] [--cpu=1] [--rounds=7]
+//   server_echo (not in `all`) the echo through a tcp_server with echo on (the server's
+//           receive chain and echo path), against the session-to-session echo and raw Asio.
+//           No target: a figure, for before/after comparisons of the server.
+//
+// Usage: e2e_session_vs_asio [--scenario=all|echo|stream|memory|echo_metrics|server_echo]
+//          [--metrics=on|off] [--metrics-interval-ms=N] [--cpu=1] [--rounds=7]
 //          [--echo-ms=250] [--stream-msgs=40000] [--window=64] [--payload=64]
 //          [--pairs=2000] [--mem-rounds=3] [--mem-idle-ms=2500] [--mem-interval-ms=2000]
 //        Profiling aids: --only=CONTENDER runs one contender alone (no ratios; memory: in
@@ -44,6 +48,7 @@
 #include <heartbeat/core/rtt_estimator.hpp>
 #include <heartbeat/metrics/registry.hpp>
 #include <heartbeat/protocol/native/native_session.hpp>
+#include <heartbeat/server/server.hpp>
 #include <heartbeat/session/session_core.hpp> // only for sizeof(the session core)
 
 #include <boost/asio/as_tuple.hpp>
@@ -161,7 +166,8 @@ options parse(int argc, char** argv) {
         else {
             std::fprintf(
                 stderr,
-                "usage: %s [--scenario=all|echo|stream|memory|echo_metrics] [--metrics=on|off] "
+                "usage: %s [--scenario=all|echo|stream|memory|echo_metrics|server_echo] "
+                "[--metrics=on|off] "
                 "[--metrics-interval-ms=N] [--cpu=N] [--rounds=N] "
                 "[--echo-ms=N] [--echo-trips=N] [--stream-msgs=N] [--window=N] [--payload=N] "
                 "[--pairs=N] [--mem-rounds=N] [--mem-idle-ms=N] [--mem-interval-ms=N] "
@@ -306,6 +312,43 @@ echo_result echo_session() {
         },
         asio::detached);
     run_bounded(ioc, "echo/session");
+    return result;
+}
+
+// The same round trips through a tcp_server with echo on: the server's own receive and echo
+// path (its per-peer receive chain), which the session-to-session echo does not cover.
+echo_result echo_through_server() {
+    asio::io_context ioc(1);
+    heartbeat::server_config sc;
+    sc.session = session_cfg();
+    sc.echo = true;
+    heartbeat::tcp_server server(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), sc);
+    server.async_run(asio::detached);
+    tcp::socket socket(ioc);
+    socket.connect(server.local_endpoint());
+    set_nodelay(socket);
+    heartbeat::tcp_session client(std::move(socket), session_cfg());
+    client.async_run(asio::detached);
+    echo_result result;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            std::string msg(g_payload, 'x');
+            result = co_await time_round_trips([&]() -> asio::awaitable<bool> {
+                auto [sec] = co_await client.async_send(std::move(msg), use_tuple);
+                if (sec)
+                    co_return false;
+                auto [rec, back] = co_await client.async_receive(use_tuple);
+                if (rec || back.size() != g_payload)
+                    co_return false;
+                msg = std::move(back);
+                co_return true;
+            });
+            client.close();
+            server.close();
+        },
+        asio::detached);
+    run_bounded(ioc, "echo/server");
     return result;
 }
 
@@ -633,6 +676,34 @@ void run_echo(const options& o) {
     summarize(cs, s, {0}, {1, 2}, 0.95, 0, 1, "round trips/s");
 }
 
+// Round trips through a tcp_server (echo on) against the session-to-session echo and raw Asio.
+void run_server_echo(const options& o) {
+    std::printf(
+        "\n== server_echo: %zu-byte round trips/s through a tcp_server, %d ms per trial ==\n",
+        o.payload, o.echo_ms);
+    const std::vector<contender> cs = {
+        {"server",
+         [] {
+             auto r = echo_through_server();
+             return std::pair{r.rate, r.allocs_per};
+         }},
+        {"session",
+         [] {
+             auto r = echo_session();
+             return std::pair{r.rate, r.allocs_per};
+         }},
+        {"raw",
+         [] {
+             auto r = echo_raw_buffered();
+             return std::pair{r.rate, r.allocs_per};
+         }},
+    };
+    if (run_only(o, cs, "round trips/s"))
+        return;
+    const auto s = interleave(cs, o.rounds, "round trips/s");
+    summarize(cs, s, {0}, {1, 2}, 0, cs.size(), 0, "round trips/s"); // no target: a figure
+}
+
 // The same echo with the sessions' metrics on and off, interleaved: what reporting costs.
 // With --metrics-interval-ms=N the heartbeat runs every N ms during the echo (probe pings under
 // traffic), so the metrics path is exercised, not only configured.
@@ -845,6 +916,8 @@ int main(int argc, char** argv) {
         run_echo(o);
     if (o.scenario == "echo_metrics")
         run_echo_metrics(o);
+    if (o.scenario == "server_echo")
+        run_server_echo(o);
     if (all || o.scenario == "stream")
         run_stream(o);
     if (all || o.scenario == "memory") {

@@ -328,11 +328,12 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<heartbeat::tcp_session>> sessions;
     sessions.reserve(n);
     std::uint64_t ended = 0;
+    // One config shared by every session, as the server's sessions share theirs.
+    const auto config = std::make_shared<const heartbeat::session_config>(hb_config());
     connect_all(
         ioc, port, n,
         [&](tcp::socket socket) {
-            sessions.push_back(
-                std::make_unique<heartbeat::tcp_session>(std::move(socket), hb_config()));
+            sessions.push_back(std::make_unique<heartbeat::tcp_session>(std::move(socket), config));
             sessions.back()->async_run([&ended](boost::system::error_code) { ++ended; });
         },
         connected);

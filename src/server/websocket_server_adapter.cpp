@@ -138,6 +138,7 @@ websocket_server_adapter::websocket_server_adapter(websocket_server_config confi
                {{"field", e->field}, {"value", e->value}, {"reason", e->reason}});
         throw std::invalid_argument(e->message());
     }
+    shared_session_config_ = std::make_shared<const websocket_session_config>(config_.session);
 }
 
 void websocket_server_adapter::on_accepted(const std::shared_ptr<core_type>& core,

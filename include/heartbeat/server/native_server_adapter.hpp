@@ -31,6 +31,7 @@ public:
         if (!config_.session.resume)
             config_.session.resume = std::make_shared<resume_store>();
         detail::adopt_server_observability(config_.session, config_.metrics, config_.log);
+        shared_session_config_ = std::make_shared<const session_config>(config_.session);
     }
 
     const server_config& config() const noexcept { return config_; }
@@ -44,7 +45,7 @@ public:
     std::unique_ptr<session_type> make_session(socket_type socket, session_callbacks callbacks,
                                                std::string_view address) const {
         if (!detail::observed(config_.session))
-            return std::make_unique<session_type>(std::move(socket), config_.session,
+            return std::make_unique<session_type>(std::move(socket), shared_session_config_,
                                                   std::move(callbacks));
         return std::make_unique<session_type>(
             std::move(socket), detail::labelled_for_peer(config_.session, "native", address),
@@ -71,6 +72,9 @@ public:
 
 private:
     server_config config_;
+    // What every unobserved session runs with: one copy for all (observed ones are labelled
+    // with their peer's address, so each has its own).
+    std::shared_ptr<const session_config> shared_session_config_;
 };
 
 } // namespace heartbeat

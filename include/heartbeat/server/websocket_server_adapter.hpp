@@ -44,8 +44,8 @@ public:
     make_session(boost::beast::websocket::stream<NextLayer> ws, session_callbacks callbacks,
                  std::string_view address) const {
         if (!detail::observed(config_.session))
-            return std::make_unique<websocket_session<NextLayer>>(std::move(ws), config_.session,
-                                                                  std::move(callbacks));
+            return std::make_unique<websocket_session<NextLayer>>(
+                std::move(ws), shared_session_config_, std::move(callbacks));
         return std::make_unique<websocket_session<NextLayer>>(
             std::move(ws), detail::labelled_for_peer(config_.session, "ws", address),
             std::move(callbacks));
@@ -72,6 +72,9 @@ public:
 
 private:
     websocket_server_config config_;
+    // What every unobserved session runs with: one copy for all (observed ones are labelled
+    // with their peer's address, so each has its own).
+    std::shared_ptr<const websocket_session_config> shared_session_config_;
 };
 
 } // namespace heartbeat

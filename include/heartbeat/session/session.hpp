@@ -29,6 +29,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/system_executor.hpp>
 
+#include <concepts>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -92,13 +93,22 @@ public:
     // upgrade). The protocol's own handshake (HELLO, Redis HELLO/AUTH, MQTT CONNECT) is the
     // session's, bounded by the config's handshake_timeout.
     explicit session(stream_type stream, config_type config = {}, session_callbacks callbacks = {});
+    // The same with a config shared by many sessions (a server's sessions share one): one copy
+    // for them all instead of one each, which counts at tens of thousands of sessions. Not null.
+    // (A template only so that `session(stream, {}, callbacks)` still means a default config.)
+    template <class Config>
+    requires std::same_as<Config, config_type> session(stream_type stream,
+                                                       std::shared_ptr<const Config> config,
+                                                       session_callbacks callbacks = {})
+        : session(shared_config_tag{}, std::move(stream), std::move(config), std::move(callbacks)) {
+    }
     ~session();
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
     executor_type get_executor() const noexcept { return executor_; }
     stream_type& stream() noexcept { return Link::stream_of(stream_); }
-    const config_type& config() const noexcept { return config_; }
+    const config_type& config() const noexcept { return *config_; }
 
     // Runs the session until it ends; completes with why: error::peer_dead (verdict),
     // error::peer_closed (goodbye, EOF or reset from the peer), error::session_closed (close()),
@@ -208,6 +218,10 @@ public:
 private:
     friend struct detail::session_core<Link>;
 
+    struct shared_config_tag {};
+    session(shared_config_tag, stream_type stream, std::shared_ptr<const config_type> config,
+            session_callbacks callbacks);
+
     // The payload by reference: the public overloads take it by value, once. CompletionToken
     // is given explicitly (as the public overload deduced it), so an lvalue token is copied.
     template <class CompletionToken>
@@ -253,7 +267,7 @@ private:
     // The stream's executor, kept: asking the stream returns a copy of a type-erased executor,
     // which costs more per operation than these bytes per session.
     executor_type executor_;
-    config_type config_;
+    std::shared_ptr<const config_type> config_; // never null
     session_callbacks callbacks_;
     std::unique_ptr<detail::session_core<Link>> core_; // null when the config is invalid
     std::unique_ptr<detail::session_shared_stats> shared_;

@@ -56,8 +56,8 @@ struct session_core {
     };
 
     explicit session_core(session_type& s)
-        : self(s), heartbeat_timer(s.executor_), monitor(s.config_.heartbeat),
-          observer(s.config_, Link::protocol_label()), link(*this) {}
+        : self(s), heartbeat_timer(s.executor_), monitor(s.config_->heartbeat),
+          observer(*s.config_, Link::protocol_label()), link(*this) {}
 
     session_type& self;
     timer_type heartbeat_timer; // armed for the monitor's next deadline (or the handshake's)
@@ -94,7 +94,7 @@ struct session_core {
 
     Link link; // last: it may look at everything above while it is built
 
-    const auto& config() const noexcept { return self.config_; }
+    const auto& config() const noexcept { return *self.config_; }
     // The session's executor (kept by the session: see there).
     const executor_type& exec() const noexcept { return self.executor_; }
     auto& stream() noexcept { return self.stream(); }

@@ -14,10 +14,16 @@ namespace heartbeat {
 
 template <class Link>
 session<Link>::session(stream_type stream, config_type config, session_callbacks callbacks)
+    : session(shared_config_tag{}, std::move(stream),
+              std::make_shared<const config_type>(std::move(config)), std::move(callbacks)) {}
+
+template <class Link>
+session<Link>::session(shared_config_tag, stream_type stream,
+                       std::shared_ptr<const config_type> config, session_callbacks callbacks)
     : stream_(Link::store(std::move(stream))), executor_(Link::stream_of(stream_).get_executor()),
       config_(std::move(config)), callbacks_(std::move(callbacks)),
       shared_(std::make_unique<detail::session_shared_stats>()) {
-    if (!Link::validate(config_))
+    if (!Link::validate(*config_))
         core_ = std::make_unique<detail::session_core<Link>>(*this);
 }
 
@@ -29,8 +35,8 @@ void session<Link>::start_run(run_handler handler) {
     boost::asio::dispatch(executor_, [this, h = std::move(handler)]() mutable {
         const auto ex = executor_;
         if (!core_) { // the config was invalid
-            if (auto invalid = Link::validate(config_))
-                detail::session_observer::invalid_config(config_.log, *invalid);
+            if (auto invalid = Link::validate(*config_))
+                detail::session_observer::invalid_config(config_->log, *invalid);
             detail::complete_later(std::move(h), ex,
                                    boost::system::error_code(error::invalid_config));
             return;
