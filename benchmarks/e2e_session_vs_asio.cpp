@@ -285,14 +285,11 @@ asio::awaitable<void> session_echo_server(heartbeat::tcp_session& s) {
     }
 }
 
-echo_result echo_session() {
-    asio::io_context ioc(1);
-    auto [a, b] = tcp_pair(ioc);
-    heartbeat::tcp_session server(std::move(a), session_cfg());
-    heartbeat::tcp_session client(std::move(b), session_cfg());
-    server.async_run(asio::detached);
-    client.async_run(asio::detached);
-    asio::co_spawn(ioc, session_echo_server(server), asio::detached);
+// Times `client`'s echo round trips on `ioc` (whatever echoes them), then closes it and calls
+// `after()`.
+template <class After = void (*)()>
+echo_result time_session_echo(
+    asio::io_context& ioc, heartbeat::tcp_session& client, const char* what, After after = [] {}) {
     echo_result result;
     asio::co_spawn(
         ioc,
@@ -309,10 +306,22 @@ echo_result echo_session() {
                 co_return true;
             });
             client.close();
+            after();
         },
         asio::detached);
-    run_bounded(ioc, "echo/session");
+    run_bounded(ioc, what);
     return result;
+}
+
+echo_result echo_session() {
+    asio::io_context ioc(1);
+    auto [a, b] = tcp_pair(ioc);
+    heartbeat::tcp_session server(std::move(a), session_cfg());
+    heartbeat::tcp_session client(std::move(b), session_cfg());
+    server.async_run(asio::detached);
+    client.async_run(asio::detached);
+    asio::co_spawn(ioc, session_echo_server(server), asio::detached);
+    return time_session_echo(ioc, client, "echo/session");
 }
 
 // The same round trips through a tcp_server with echo on: the server's own receive and echo
@@ -329,27 +338,7 @@ echo_result echo_through_server() {
     set_nodelay(socket);
     heartbeat::tcp_session client(std::move(socket), session_cfg());
     client.async_run(asio::detached);
-    echo_result result;
-    asio::co_spawn(
-        ioc,
-        [&]() -> asio::awaitable<void> {
-            std::string msg(g_payload, 'x');
-            result = co_await time_round_trips([&]() -> asio::awaitable<bool> {
-                auto [sec] = co_await client.async_send(std::move(msg), use_tuple);
-                if (sec)
-                    co_return false;
-                auto [rec, back] = co_await client.async_receive(use_tuple);
-                if (rec || back.size() != g_payload)
-                    co_return false;
-                msg = std::move(back);
-                co_return true;
-            });
-            client.close();
-            server.close();
-        },
-        asio::detached);
-    run_bounded(ioc, "echo/server");
-    return result;
+    return time_session_echo(ioc, client, "echo/server", [&] { server.close(); });
 }
 
 echo_result echo_raw_buffered() {
@@ -651,25 +640,18 @@ bool run_only(const options& o, const std::vector<contender>& cs, const char* un
     return true;
 }
 
+contender echo_contender(const char* name, echo_result (*echo)()) {
+    return {name, [echo] {
+                const auto r = echo();
+                return std::pair{r.rate, r.allocs_per};
+            }};
+}
+
 void run_echo(const options& o) {
     std::printf("\n== echo: %zu-byte round trips/s, %d ms per trial ==\n", o.payload, o.echo_ms);
-    const std::vector<contender> cs = {
-        {"session",
-         [] {
-             auto r = echo_session();
-             return std::pair{r.rate, r.allocs_per};
-         }},
-        {"raw",
-         [] {
-             auto r = echo_raw_buffered();
-             return std::pair{r.rate, r.allocs_per};
-         }},
-        {"raw_2rd",
-         [] {
-             auto r = echo_raw_two_reads();
-             return std::pair{r.rate, r.allocs_per};
-         }},
-    };
+    const std::vector<contender> cs = {echo_contender("session", echo_session),
+                                       echo_contender("raw", echo_raw_buffered),
+                                       echo_contender("raw_2rd", echo_raw_two_reads)};
     if (run_only(o, cs, "round trips/s"))
         return;
     const auto s = interleave(cs, o.rounds, "round trips/s");
@@ -681,23 +663,9 @@ void run_server_echo(const options& o) {
     std::printf(
         "\n== server_echo: %zu-byte round trips/s through a tcp_server, %d ms per trial ==\n",
         o.payload, o.echo_ms);
-    const std::vector<contender> cs = {
-        {"server",
-         [] {
-             auto r = echo_through_server();
-             return std::pair{r.rate, r.allocs_per};
-         }},
-        {"session",
-         [] {
-             auto r = echo_session();
-             return std::pair{r.rate, r.allocs_per};
-         }},
-        {"raw",
-         [] {
-             auto r = echo_raw_buffered();
-             return std::pair{r.rate, r.allocs_per};
-         }},
-    };
+    const std::vector<contender> cs = {echo_contender("server", echo_through_server),
+                                       echo_contender("session", echo_session),
+                                       echo_contender("raw", echo_raw_buffered)};
     if (run_only(o, cs, "round trips/s"))
         return;
     const auto s = interleave(cs, o.rounds, "round trips/s");

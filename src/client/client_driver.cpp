@@ -75,10 +75,7 @@ client::impl::impl(executor_type ex, std::vector<endpoint> eps, client_config cf
         register_endpoint_series();
 }
 
-client::impl::~impl() {
-    if (shutdown_ticket != 0)
-        asio::use_service<detail::context_shutdown_service>(*run_context).remove(shutdown_ticket);
-}
+client::impl::~impl() = default;
 
 // --- the machine -----------------------------------------------------------------------------
 
@@ -144,15 +141,8 @@ void client::impl::perform(sv::action& a) {
 }
 
 void client::impl::begin_run(run_handler h) {
-    run_context = &asio::query(strand, asio::execution::context);
-    shutdown_ticket = asio::use_service<detail::context_shutdown_service>(*run_context)
-                          .add([weak = weak_from_this()] {
-                              if (auto self = weak.lock()) {
-                                  self->shutdown_ticket =
-                                      0; // the service is going away: no remove()
-                                  self->drop_at_shutdown();
-                              }
-                          });
+    shutdown_registration.add(asio::query(strand, asio::execution::context), weak_from_this(),
+                              [](impl& self) { self.drop_at_shutdown(); });
     run_completion.emplace(std::move(h)); // emplace: see park_cancellable
     feed(sv::start{});
 }

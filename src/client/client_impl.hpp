@@ -11,6 +11,7 @@
 #include <heartbeat/client/client.hpp>
 #include <heartbeat/client/supervised_session.hpp>
 #include <heartbeat/client/supervisor_fsm.hpp>
+#include <heartbeat/detail/context_shutdown_service.hpp>
 #include <heartbeat/metrics/registry.hpp>
 
 #include <boost/asio/steady_timer.hpp>
@@ -134,9 +135,8 @@ private:
     bool feed_session = false;            // new messages go to the running session
     bool awaiting_drain = false;          // drain_and_switch: report once drained
     boost::asio::steady_timer timer;
-    std::uint64_t timer_generation = 0;                    // waits replaced since are ignored
-    boost::asio::execution_context* run_context = nullptr; // where begin_run registered
-    std::uint64_t shutdown_ticket = 0; // with run_context's context_shutdown_service
+    std::uint64_t timer_generation = 0;                          // waits replaced since are ignored
+    detail::context_shutdown_registration shutdown_registration; // made by begin_run
 };
 
 } // namespace heartbeat

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <utility>
 
 namespace heartbeat::detail {
 
@@ -32,6 +34,39 @@ private:
     std::mutex mutex_;
     std::map<std::uint64_t, std::function<void()>> owners_;
     std::uint64_t next_ticket_ = 1;
+};
+
+// An owner's registration with its context's service (a member of the owner): made once, when
+// the owner starts running; removed when the owner goes away, unless the service ran it first.
+class context_shutdown_registration {
+public:
+    context_shutdown_registration() = default;
+    context_shutdown_registration(const context_shutdown_registration&) = delete;
+    context_shutdown_registration& operator=(const context_shutdown_registration&) = delete;
+    ~context_shutdown_registration() {
+        if (service_ != nullptr)
+            service_->remove(ticket_);
+    }
+
+    // At shutdown, `abandon(owner)` runs if the owner still exists. Later calls do nothing.
+    template <class Owner, class Abandon>
+    void add(boost::asio::execution_context& context, std::weak_ptr<Owner> owner, Abandon abandon) {
+        if (service_ != nullptr)
+            return;
+        service_ = &boost::asio::use_service<context_shutdown_service>(context);
+        ticket_ =
+            service_->add([this, owner = std::move(owner), abandon = std::move(abandon)]() mutable {
+                // `this` is a member of the owner: alive while the owner is.
+                if (auto self = owner.lock()) {
+                    service_ = nullptr; // the service is going away: no remove()
+                    abandon(*self);
+                }
+            });
+    }
+
+private:
+    context_shutdown_service* service_ = nullptr;
+    std::uint64_t ticket_ = 0;
 };
 
 } // namespace heartbeat::detail

@@ -93,11 +93,6 @@ public:
         acceptor_.listen(boost::asio::socket_base::max_listen_connections);
     }
 
-    ~server_core() {
-        if (shutdown_ticket_ != 0)
-            boost::asio::use_service<detail::context_shutdown_service>(ioc_).remove(
-                shutdown_ticket_);
-    }
     server_core(const server_core&) = delete;
     server_core& operator=(const server_core&) = delete;
 
@@ -109,14 +104,8 @@ public:
     // is emitted (any type), which does what close() does. Completes on the handler's
     // associated executor, never inline, with operation_aborted after either.
     void start_run(run_handler handler) {
-        if (shutdown_ticket_ == 0)
-            shutdown_ticket_ = boost::asio::use_service<detail::context_shutdown_service>(ioc_).add(
-                [weak = this->weak_from_this()] {
-                    if (auto self = weak.lock()) {
-                        self->shutdown_ticket_ = 0; // the service is going away: no remove()
-                        self->abandon();
-                    }
-                });
+        shutdown_registration_.add(ioc_, this->weak_from_this(),
+                                   [](server_core& self) { self.abandon(); });
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         if (slot.is_connected())
             // Weak: the slot may outlive the server when the application keeps its signal.
@@ -339,7 +328,7 @@ private:
     }
 
     boost::asio::io_context& ioc_;
-    std::uint64_t shutdown_ticket_ = 0; // with the io_context's context_shutdown_service
+    detail::context_shutdown_registration shutdown_registration_;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     typename protocol_type::acceptor acceptor_;
     Adapter adapter_;
