@@ -21,12 +21,13 @@
 //             raw         co_await async_write per message, buffered counting reader;
 //             raw_2rd     same writer, async_read(header) + async_read(body) reader.
 //           Target: session >= 0.8x raw.
-//   memory  N idle connected pairs of sessions (default config: 2 s interval, 10 % jitter)
-//           versus N pairs of raw socket + steady_timer ends (a reader coroutine with a read
-//           pending on a 64-byte buffer, a pinger coroutine with the 2 s timer armed). Every
-//           measurement runs in a fork()ed child so each starts from the same clean heap;
-//           reported per connection pair: RSS delta (/proc/self/statm), heap bytes in use
-//           (mallinfo2), kernel Slab delta (/proc/meminfo, global, so noisy) and the delta of
+//   memory  N idle connected pairs of sessions (default config: 2 s interval, 10 % jitter; one
+//           config shared by all, as a server's sessions share theirs; --mem-config=own gives
+//           each session its own copy) versus N pairs of raw socket + steady_timer ends (a reader
+//           coroutine with a read pending on a 64-byte buffer, a pinger coroutine with the 2 s
+//           timer armed). Every measurement runs in a fork()ed child so each starts from the same
+//           clean heap; reported per connection pair: RSS delta (/proc/self/statm), heap bytes in
+//           use (mallinfo2), kernel Slab delta (/proc/meminfo, global, so noisy) and the delta of
 //           the socket-specific slab caches (/proc/slabinfo, needs root). Target: <= 1.2x raw.
 //
 //   echo_metrics (not in `all`) the echo with the sessions' metrics on vs off, interleaved.
@@ -121,9 +122,10 @@ struct options {
     std::size_t payload = 64;
     std::size_t pairs = 2000;
     int mem_rounds = 3;
-    int mem_idle_ms = 2500;     // second memory reading after this much idle (past the 1st ping)
-    int mem_interval_ms = 2000; // heartbeat interval of the idle pairs (session and raw alike)
-    std::string only;           // profiling aid: run just this contender (no ratios)
+    int mem_idle_ms = 2500;        // second memory reading after this much idle (past the 1st ping)
+    int mem_interval_ms = 2000;    // heartbeat interval of the idle pairs (session and raw alike)
+    bool mem_shared_config = true; // the idle sessions share one config (--mem-config=own: not)
+    std::string only;              // profiling aid: run just this contender (no ratios)
 };
 
 options parse(int argc, char** argv) {
@@ -161,6 +163,8 @@ options parse(int argc, char** argv) {
             o.mem_idle_ms = std::stoi(val);
         else if (key == "--mem-interval-ms")
             o.mem_interval_ms = std::stoi(val);
+        else if (key == "--mem-config" && (val == "own" || val == "shared"))
+            o.mem_shared_config = val == "shared";
         else if (key == "--only")
             o.only = val;
         else {
@@ -171,6 +175,7 @@ options parse(int argc, char** argv) {
                 "[--metrics-interval-ms=N] [--cpu=N] [--rounds=N] "
                 "[--echo-ms=N] [--echo-trips=N] [--stream-msgs=N] [--window=N] [--payload=N] "
                 "[--pairs=N] [--mem-rounds=N] [--mem-idle-ms=N] [--mem-interval-ms=N] "
+                "[--mem-config=shared|own] "
                 "[--only=CONTENDER]\n",
                 argv[0]);
             std::exit(2);
@@ -742,6 +747,7 @@ void run_stream(const options& o) {
 
 int g_mem_idle_ms = 2500;
 int g_mem_interval_ms = 2000;
+bool g_mem_shared_config = true;
 
 heartbeat::session_config idle_session_cfg() {
     auto c = session_cfg(); // default config; only the interval may be overridden
@@ -760,9 +766,13 @@ mem_result mem_session_child(std::size_t n) {
     const auto s0 = snapshot_now();
     connect_pairs(ioc, acceptor, sockets, n);
     const auto s1 = snapshot_now();
+    // Sessions share one config (as a server's do) unless --mem-config=own: each its own copy.
+    const auto shared = std::make_shared<const heartbeat::session_config>(idle_session_cfg());
     for (auto& s : sockets)
         sessions.push_back(
-            std::make_unique<heartbeat::tcp_session>(std::move(s), idle_session_cfg()));
+            g_mem_shared_config
+                ? std::make_unique<heartbeat::tcp_session>(std::move(s), shared)
+                : std::make_unique<heartbeat::tcp_session>(std::move(s), idle_session_cfg()));
     const auto s2 = snapshot_now();
     std::size_t ended = 0;
     for (auto& s : sessions)
@@ -834,8 +844,8 @@ mem_result mem_raw_child(std::size_t n) {
 
 void run_memory(const options& o) {
     std::printf("\n== memory: %zu idle connected pairs (both ends in this process), heartbeat "
-                "interval %d ms ==\n",
-                o.pairs, o.mem_interval_ms);
+                "interval %d ms, %s config ==\n",
+                o.pairs, o.mem_interval_ms, o.mem_shared_config ? "one shared" : "a per-session");
     std::printf(
         "  sizeof: tcp_session %zu, session_core %zu (heap, one per session), "
         "heartbeat_monitor %zu, rtt_estimator %zu, session_shared_stats %zu, "
@@ -872,6 +882,7 @@ int main(int argc, char** argv) {
     g_window = o.window;
     g_mem_idle_ms = o.mem_idle_ms;
     g_mem_interval_ms = o.mem_interval_ms;
+    g_mem_shared_config = o.mem_shared_config;
     g_metrics = o.metrics;
     pin(o.cpu);
     std::printf("e2e_session_vs_asio: pinned to CPU %d (sched_setaffinity, one thread: client, "
