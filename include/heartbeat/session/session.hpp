@@ -94,7 +94,8 @@ public:
     // session's, bounded by the config's handshake_timeout.
     explicit session(stream_type stream, config_type config = {}, session_callbacks callbacks = {});
     // The same with a config shared by many sessions (a server's sessions share one): one copy
-    // for them all instead of one each, which counts at tens of thousands of sessions. Not null.
+    // for them all instead of one each, which counts at tens of thousands of sessions. A null
+    // one is invalid: async_run completes with error::invalid_config.
     // (A template only so that `session(stream, {}, callbacks)` still means a default config.)
     template <class Config>
     requires std::same_as<Config, config_type> session(stream_type stream,

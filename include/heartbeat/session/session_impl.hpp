@@ -21,9 +21,11 @@ template <class Link>
 session<Link>::session(shared_config_tag, stream_type stream,
                        std::shared_ptr<const config_type> config, session_callbacks callbacks)
     : stream_(Link::store(std::move(stream))), executor_(Link::stream_of(stream_).get_executor()),
-      config_(std::move(config)), callbacks_(std::move(callbacks)),
-      shared_(std::make_unique<detail::session_shared_stats>()) {
-    if (!Link::validate(*config_))
+      config_(config ? config : std::make_shared<const config_type>()),
+      callbacks_(std::move(callbacks)), shared_(std::make_unique<detail::session_shared_stats>()) {
+    // A null shared config is an invalid one: the run ends with invalid_config (config() then
+    // reads a default config rather than nothing).
+    if (config && !Link::validate(*config_))
         core_ = std::make_unique<detail::session_core<Link>>(*this);
 }
 

@@ -5,12 +5,12 @@
 // or idle; done once the session stops.
 #include <heartbeat/detail/bytes_inside.hpp>
 #include <heartbeat/detail/operation_cache.hpp>
+#include <heartbeat/detail/peer_went_away.hpp>
 #include <heartbeat/session/session_core.hpp>
 #include <heartbeat/session/stream_control.hpp>
 #include <heartbeat/session/stream_link.hpp>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cstring>
@@ -242,11 +242,8 @@ void stream_link<Profile, Stream>::on_written(error_code ec, std::size_t n) {
         core_.complete_front(whole);
         if (core_.stop_reason)
             return writer_finish(core_.stop_reason);
-        // The peer went away (killed, closed): the same ending the reader reports. TLS reports
-        // an end of stream under a write as a truncated stream.
-        if (ec == boost::asio::error::connection_reset || ec == boost::asio::error::broken_pipe ||
-            ec == boost::asio::error::eof || ec == boost::asio::error::not_connected ||
-            ec == boost::asio::ssl::error::stream_truncated)
+        // The same ending the reader reports.
+        if (detail::peer_went_away(ec))
             return writer_finish(error::peer_closed);
         return writer_finish(ec);
     }

@@ -1,11 +1,10 @@
 // The parts of the WebSocket session that are not templates: config validation and the wire
 // formats of the heartbeats.
 #include <heartbeat/core/error.hpp>
+#include <heartbeat/detail/peer_went_away.hpp>
 #include <heartbeat/protocol/websocket/websocket_config.hpp>
 #include <heartbeat/protocol/websocket/websocket_heartbeat_codec.hpp>
 
-#include <boost/asio/error.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/websocket/error.hpp>
 
 #include <charconv>
@@ -128,9 +127,7 @@ boost::system::error_code map_websocket_error(boost::system::error_code ec) {
     namespace websocket = boost::beast::websocket;
     // not_connected: Beast's teardown shuts the socket down after the close handshake, which
     // fails that way once the peer's reset has arrived; the peer is gone all the same.
-    if (ec == websocket::error::closed || ec == boost::asio::error::eof ||
-        ec == boost::asio::error::connection_reset || ec == boost::asio::error::broken_pipe ||
-        ec == boost::asio::error::not_connected || ec == boost::asio::ssl::error::stream_truncated)
+    if (ec == websocket::error::closed || detail::peer_went_away(ec))
         return error::peer_closed;
     if (ec == websocket::error::message_too_big)
         return error::message_too_large;
