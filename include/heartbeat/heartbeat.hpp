@@ -10,6 +10,7 @@
 #include <heartbeat/core/log_sink.hpp>
 #include <heartbeat/metrics/registry.hpp>
 #include <heartbeat/metrics/render.hpp>
+#include <heartbeat/pool/session_pool.hpp>
 #include <heartbeat/protocol/mqtt/mqtt_control.hpp>
 #include <heartbeat/protocol/native/native_session.hpp>
 #include <heartbeat/protocol/profile_sessions.hpp>

@@ -62,6 +62,10 @@ const char* name_of(error e) noexcept {
         return "connect_timeout";
     case error::send_buffer_full:
         return "send_buffer_full";
+    case error::pool_full:
+        return "pool_full";
+    case error::no_such_member:
+        return "no_such_member";
     }
     return nullptr;
 }
@@ -124,6 +128,10 @@ public:
             return "connect timed out";
         case error::send_buffer_full:
             return "send buffer full";
+        case error::pool_full:
+            return "session pool full: every member slot is taken";
+        case error::no_such_member:
+            return "no such pool member: it has ended";
         }
         return "unknown heartbeat error " + std::to_string(ev);
     }

@@ -37,7 +37,11 @@ enum class error {
     // Client supervisor.
     all_endpoints_failed = 40, // give-up rule fired
     connect_timeout = 41,      // one connect attempt took too long
-    send_buffer_full = 42,     // reserved, never produced: a full buffer makes async_send wait
+    send_buffer_full = 42,     // session_pool::send: the member's send queue is at its limit
+                               // (a session's async_send waits instead)
+    // Session pool.
+    pool_full = 43,      // session_pool::add: every member slot is taken
+    no_such_member = 44, // session_pool: the id names a member that has ended (or never was)
 };
 
 const boost::system::error_category& heartbeat_category() noexcept;
