@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Scale harness of issue 14, item 1: CPU per heartbeat and user memory per session, this
-project (heartbeat::tcp_server + N tcp_sessions) against the minimal raw Asio heartbeat loop
+project (heartbeat::tcp_server + N tcp_sessions, and heartbeat::session_pool on both sides)
+against the minimal raw Asio heartbeat loop
 (one steady_timer per connection, 16 bytes each way every second), client and server in two
 processes pinned to the same CPU set.
 
@@ -74,7 +75,9 @@ class Peer:
 
 
 def run_once(binary, impl, n, args):
-    server = Peer([binary, f"{impl}-server"], args.cpus)
+    # The shared-table servers size their table for n (after their "ready" line, so it counts).
+    server = Peer([binary, f"{impl}-server"] + ([str(n)] if impl in ("pool", "wheel") else []),
+                  args.cpus)
     client = None
     try:
         ready = server.expect("ready", 10)
@@ -128,9 +131,10 @@ def main():
     p.add_argument("--bin", default=os.path.join(here, "../../build/benchmarks/scale/scale_peer"))
     p.add_argument("--sessions", default="1000,5000,9000")
     p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--impls", default="raw,hb,wheel",
+    p.add_argument("--impls", default="raw,hb,pool",
                    help="raw (the reference loop, always run), hb (tcp_server/tcp_session), "
-                        "wheel (the shared-timer prototype, wheel_heartbeats.hpp)")
+                        "pool (heartbeat::session_pool on both sides), wheel (the shared-timer "
+                        "prototype, wheel_heartbeats.hpp)")
     p.add_argument("--window", type=float, default=10.0, help="steady window, seconds")
     p.add_argument("--warmup", type=float, default=3.0, help="after all connected, seconds")
     p.add_argument("--cpus", default=f"0-{os.cpu_count() - 1}",
@@ -143,8 +147,8 @@ def main():
         sys.exit(f"run_scale: no scale_peer at {args.bin} (build the scale_peer target)")
     sizes = [int(s) for s in args.sessions.split(",")]
     impls = ["raw"] + [i for i in args.impls.split(",") if i and i != "raw"]
-    if any(i not in ("hb", "wheel") for i in impls[1:]):
-        sys.exit("run_scale: --impls takes raw, hb and wheel")
+    if any(i not in ("hb", "pool", "wheel") for i in impls[1:]):
+        sys.exit("run_scale: --impls takes raw, hb, pool and wheel")
     if any(n <= 0 or n > 19000 for n in sizes):
         sys.exit("run_scale: --sessions must be in 1..19000 (open-file limit 20,000 per process)")
 

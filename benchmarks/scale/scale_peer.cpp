@@ -5,9 +5,13 @@
 //   scale_peer raw-client PORT N          ... N connections to it
 //   scale_peer hb-server                  heartbeat::tcp_server, interval 1 s
 //   scale_peer hb-client PORT N           N heartbeat::tcp_sessions to it, interval 1 s
-//   scale_peer wheel-server / wheel-client PORT N
+//   scale_peer pool-server N / pool-client PORT N
+//                                         heartbeat::session_pool on both sides: native
+//                                         sessions on one timer, interval 1 s
+//   scale_peer wheel-server N / wheel-client PORT N
 //                                         the shared-timer prototype (wheel_heartbeats.hpp):
-//                                         one peer_monitor_table and one timer per process
+//                                         one peer_monitor_table and one timer per process,
+//                                         bare 16-byte frames (the pool's ancestor)
 //
 // The raw loop is the reference of the issue: per connection one steady_timer that writes 16
 // bytes every second, a read always outstanding for the peer's 16 bytes, and a verdict when
@@ -17,10 +21,11 @@
 // prints "sample cpu_us=U MEM heartbeats=H conns=C": U is getrusage(RUSAGE_SELF) user + system
 // time (the hb client adds cpu_end_us, after it summed its sessions' stats, so the driver can
 // leave that walk out), H the heartbeats this process has seen (raw: 16-byte messages received,
-// one per connection-second from the other side; hb and wheel clients: pings sent + peer pings
-// answered, one per ping/pong exchange). "quit" exits. The driver is run_scale.py.
+// one per connection-second from the other side; hb, pool and wheel clients: pings sent + peer
+// pings answered, one per ping/pong exchange). "quit" exits. The driver is run_scale.py.
 #include "wheel_heartbeats.hpp"
 
+#include <heartbeat/pool/session_pool.hpp>
 #include <heartbeat/protocol/native/native_session.hpp>
 #include <heartbeat/server/server.hpp>
 
@@ -143,6 +148,14 @@ heartbeat::session_config hb_config() {
     return c;
 }
 
+// The same heartbeat for the members of a session_pool.
+heartbeat::session_pool_config pool_config(std::size_t capacity) {
+    heartbeat::session_pool_config c;
+    c.session = hb_config();
+    c.capacity = capacity;
+    return c;
+}
+
 // Answers "sample" lines from stdin on the io_context's thread, so counters need no locking.
 template <class Sample>
 void serve_stdin(asio::io_context& ioc, Sample sample) {
@@ -191,8 +204,9 @@ void connect_all(asio::io_context& ioc, unsigned short port, std::size_t n, OnSo
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: scale_peer raw-server | hb-server | wheel-server | "
-                         "raw-client PORT N | hb-client PORT N | wheel-client PORT N\n");
+    std::fprintf(stderr, "usage: scale_peer raw-server | hb-server | pool-server | wheel-server | "
+                         "raw-client PORT N | hb-client PORT N | pool-client PORT N | "
+                         "wheel-client PORT N\n");
     return 2;
 }
 
@@ -202,11 +216,18 @@ int main(int argc, char** argv) {
     if (argc < 2)
         return usage();
     const std::string role = argv[1];
-    const bool client = role == "raw-client" || role == "hb-client" || role == "wheel-client";
+    const bool client = role == "raw-client" || role == "hb-client" || role == "pool-client" ||
+                        role == "wheel-client";
     if (client && argc != 4)
         return usage();
+    // The shared-table servers take the session count: their table is sized for it, after the
+    // "ready" line, so that its memory counts per session as everything else does.
+    const bool sized = role == "pool-server" || role == "wheel-server";
     if (!client &&
-        (argc != 2 || (role != "raw-server" && role != "hb-server" && role != "wheel-server")))
+        (argc != (sized ? 3 : 2) || (role != "raw-server" && role != "hb-server" && !sized)))
+        return usage();
+    const std::size_t server_capacity = sized ? std::strtoull(argv[2], nullptr, 10) : 0;
+    if (sized && server_capacity == 0)
         return usage();
 
     asio::io_context ioc(1);
@@ -240,9 +261,11 @@ int main(int argc, char** argv) {
     }
 
     if (role == "wheel-server") {
-        scale::wheel_heartbeats wheel(ioc, 20000);
         tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
         acceptor.listen(4096);
+        std::printf("ready port=%u %s\n", acceptor.local_endpoint().port(), mem().c_str());
+        std::fflush(stdout);
+        scale::wheel_heartbeats wheel(ioc, server_capacity);
         std::function<void()> accept = [&] {
             acceptor.async_accept([&](boost::system::error_code ec, tcp::socket socket) {
                 if (!ec)
@@ -251,12 +274,36 @@ int main(int argc, char** argv) {
             });
         };
         accept();
-        std::printf("ready port=%u %s\n", acceptor.local_endpoint().port(), mem().c_str());
-        std::fflush(stdout);
         serve_stdin(ioc, [&] {
             std::printf("sample cpu_us=%lld %s heartbeats=%llu conns=%llu\n", cpu_us(),
                         mem().c_str(), static_cast<unsigned long long>(wheel.heartbeats()),
                         static_cast<unsigned long long>(wheel.open()));
+            std::fflush(stdout);
+        });
+        ioc.run();
+        return 0;
+    }
+
+    if (role == "pool-server") {
+        tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        acceptor.listen(4096);
+        std::printf("ready port=%u %s\n", acceptor.local_endpoint().port(), mem().c_str());
+        std::fflush(stdout);
+        heartbeat::session_pool pool(ioc, pool_config(server_capacity));
+        std::function<void()> accept = [&] {
+            // Accepted straight onto the pool's socket type (no move between executors).
+            acceptor.async_accept(ioc, [&](boost::system::error_code ec,
+                                           heartbeat::session_pool::socket_type socket) {
+                if (!ec)
+                    pool.add(std::move(socket), ec);
+                accept();
+            });
+        };
+        accept();
+        serve_stdin(ioc, [&] {
+            // The client process counts the heartbeats (each exchange has one side there).
+            std::printf("sample cpu_us=%lld %s heartbeats=0 conns=%llu\n", cpu_us(), mem().c_str(),
+                        static_cast<unsigned long long>(pool.stats().members));
             std::fflush(stdout);
         });
         ioc.run();
@@ -319,6 +366,27 @@ int main(int argc, char** argv) {
             std::printf("sample cpu_us=%lld %s heartbeats=%llu conns=%llu\n", cpu_us(),
                         mem().c_str(), static_cast<unsigned long long>(wheel.heartbeats()),
                         static_cast<unsigned long long>(wheel.open()));
+            std::fflush(stdout);
+        });
+        ioc.run();
+        return 0;
+    }
+
+    if (role == "pool-client") {
+        heartbeat::session_pool pool(ioc, pool_config(n));
+        connect_all(
+            ioc, port, n,
+            [&](tcp::socket socket) {
+                boost::system::error_code ec;
+                pool.add(std::move(socket), ec);
+            },
+            connected);
+        serve_stdin(ioc, [&] {
+            const heartbeat::session_pool_stats st = pool.stats();
+            std::printf("sample cpu_us=%lld %s heartbeats=%llu conns=%llu\n", cpu_us(),
+                        mem().c_str(),
+                        static_cast<unsigned long long>(st.pings_sent + st.pings_answered),
+                        static_cast<unsigned long long>(st.members));
             std::fflush(stdout);
         });
         ioc.run();

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 namespace heartbeat {
 
 namespace asio = boost::asio;
@@ -73,8 +75,8 @@ struct member_spill {
 };
 
 struct pool_member {
-    explicit pool_member(asio::ip::tcp::socket s) : socket(std::move(s)) {}
-    asio::ip::tcp::socket socket;
+    explicit pool_member(session_pool::socket_type s) : socket(std::move(s)) {}
+    session_pool::socket_type socket;
     std::unique_ptr<member_spill> spill;
     std::uint64_t next_in_seq = 1; // sequence number of the next complete inbound message
     std::uint64_t acked = 0;       // the last cumulative ACK we wrote
@@ -110,19 +112,23 @@ error_code ending_of_transport(const error_code& ec) {
 } // namespace
 
 struct session_pool::impl : std::enable_shared_from_this<impl> {
-    impl(executor_type ex_, session_pool_config cfg_, session_pool_callbacks cb_)
-        : ex(std::move(ex_)), cfg(std::move(cfg_)), cb(std::move(cb_)),
+    impl(asio::io_context& ioc_, session_pool_config cfg_, session_pool_callbacks cb_)
+        : ioc(ioc_), ex(ioc_.get_executor()), cfg(std::move(cfg_)), cb(std::move(cb_)),
           table(cfg.session.heartbeat, cfg.capacity, clock::now()), timer(ex),
-          slot_of_table_id(cfg.capacity, no_slot), scratch(64 * 1024) {
+          slot_of_table_id(cfg.capacity, no_slot),
+          scratch(new std::uint8_t[scratch_size]) { // not zeroed: touched as reads fill it
         batch.reserve(64);
         actions.reserve(64);
+        members.reserve(cfg.capacity); // no reallocation (and freed copies) as the pool fills
+        generations.reserve(cfg.capacity);
     }
 
+    asio::io_context& ioc;
     executor_type ex;
     session_pool_config cfg;
     session_pool_callbacks cb;
     peer_monitor_table table;
-    asio::steady_timer timer;
+    asio::basic_waitable_timer<clock, asio::wait_traits<clock>, executor_type> timer;
     time_point armed_at = time_point::max();
     time_point last_fire{};
     std::uint64_t timer_generation = 0;
@@ -133,7 +139,8 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
     std::vector<std::uint32_t> graveyard; // ended members, destroyed once no frame of ours runs
     std::vector<peer_action> actions;     // what the table asked for, handled after each call
     std::vector<peer_action> batch;
-    std::vector<std::uint8_t> scratch; // every member reads into it
+    static constexpr std::size_t scratch_size = 64 * 1024;
+    std::unique_ptr<std::uint8_t[]> scratch; // every member reads into it
     session_pool_stats st;
     unsigned depth = 0; // our frames on the stack: members are destroyed only at 0
     bool stopped = false;
@@ -164,7 +171,7 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
 
     // --- membership ------------------------------------------------------------------------
 
-    pool_member_id add(asio::ip::tcp::socket socket, error_code& ec) {
+    pool_member_id add(socket_type socket, error_code& ec) {
         ec = {};
         const time_point now = clock::now();
         const auto table_id = table.add(now);
@@ -516,7 +523,8 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
         bool traffic = false;
         bool drained = false;
         for (int reads = 0; reads < 16; ++reads) {
-            const std::size_t n = m->socket.read_some(asio::buffer(scratch), ec);
+            const std::size_t n =
+                m->socket.read_some(asio::buffer(scratch.get(), scratch_size), ec);
             if (ec == asio::error::would_block || ec == asio::error::try_again) {
                 drained = true;
                 break;
@@ -528,9 +536,9 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
                                  : ending_of_transport(ec));
                 return;
             }
-            if (!consume(slot, *m, std::span<const std::uint8_t>(scratch.data(), n), now, traffic))
+            if (!consume(slot, *m, std::span<const std::uint8_t>(scratch.get(), n), now, traffic))
                 return;
-            if (n < scratch.size()) {
+            if (n < scratch_size) {
                 drained = true;
                 break;
             }
@@ -741,11 +749,11 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
     }
 };
 
-session_pool::session_pool(executor_type executor, session_pool_config config,
+session_pool::session_pool(asio::io_context& ioc, session_pool_config config,
                            session_pool_callbacks callbacks) {
     if (auto invalid = validate(config))
         throw boost::system::system_error(error::invalid_config, invalid->message());
-    impl_ = std::make_shared<impl>(std::move(executor), std::move(config), std::move(callbacks));
+    impl_ = std::make_shared<impl>(ioc, std::move(config), std::move(callbacks));
 }
 
 session_pool::~session_pool() {
@@ -755,6 +763,23 @@ session_pool::~session_pool() {
 pool_member_id session_pool::add(socket_type socket, boost::system::error_code& ec) {
     impl::frame_guard guard(*impl_);
     return impl_->add(std::move(socket), ec);
+}
+
+pool_member_id session_pool::add(asio::ip::tcp::socket socket, boost::system::error_code& ec) {
+    ec = {};
+    const auto endpoint = socket.local_endpoint(ec);
+    if (ec)
+        return {};
+    const auto fd = socket.release(ec);
+    if (ec)
+        return {};
+    socket_type own(impl_->ioc);
+    own.assign(endpoint.protocol(), fd, ec);
+    if (ec) {
+        ::close(fd);
+        return {};
+    }
+    return add(std::move(own), ec);
 }
 
 boost::system::error_code session_pool::send(pool_member_id id, std::string_view message) {

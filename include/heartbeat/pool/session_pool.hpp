@@ -27,14 +27,14 @@
 // subset: missed-count, both liveness modes, the local-stall guard), RTT statistics per member
 // (the pool keeps the sum and count of every measured round trip), metrics and log records.
 //
-// Threading: not thread-safe. Call every member function, and run the io_context, on one thread
-// (or from the strand the pool was given). Callbacks run there too, and may call the pool back
+// Threading: one io_context run by one thread (readiness waits rely on it), and the pool is not
+// thread-safe: call it from that thread. Callbacks run there too, and may call the pool back
 // (send, close, add); after close(id) or an ending, the id is refused with no_such_member.
 #include <heartbeat/core/config.hpp>
 #include <heartbeat/core/heartbeat_monitor.hpp>
 #include <heartbeat/protocol/native/session_config.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -112,12 +112,13 @@ struct session_pool_stats {
 
 class session_pool {
 public:
-    using executor_type = boost::asio::any_io_executor;
-    using socket_type = boost::asio::ip::tcp::socket;
+    using executor_type = boost::asio::io_context::executor_type;
+    // A member's socket holds the io_context's executor (8 bytes), not an any_io_executor.
+    using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
 
     // Throws boost::system::system_error(error::invalid_config) naming the field validate()
-    // refused. Members' sockets must use this executor's execution context.
-    session_pool(executor_type executor, session_pool_config config,
+    // refused.
+    session_pool(boost::asio::io_context& ioc, session_pool_config config,
                  session_pool_callbacks callbacks = {});
     // Ends every member at once (its socket closes; on_ended is not called: the pool is gone).
     ~session_pool();
@@ -128,6 +129,10 @@ public:
     // pool_full (the socket is closed) when capacity members are live; a socket error as it is
     // set up ends the member at once, with on_ended.
     pool_member_id add(socket_type socket, boost::system::error_code& ec);
+    // The same for a socket of the default executor type: its connection moves to a socket_type
+    // on the pool's io_context (no operation may be pending on it). Errors of that move come
+    // back in ec, without on_ended (the member never existed).
+    pool_member_id add(boost::asio::ip::tcp::socket socket, boost::system::error_code& ec);
 
     // Queues one message (DATA frames) and writes what the socket takes now. no_such_member;
     // send_buffer_full when the member's queue would pass send_queue_limit (nothing queued);

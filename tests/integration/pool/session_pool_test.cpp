@@ -74,7 +74,7 @@ TEST(SessionPool, MembersTalkToATcpServerAndItsHeartbeats) {
     server.async_run([](boost::system::error_code) {});
 
     pool_log log;
-    session_pool pool(ioc.get_executor(), pool_config(100ms, 300ms, 3), log.callbacks());
+    session_pool pool(ioc, pool_config(100ms, 300ms, 3), log.callbacks());
     std::vector<pool_member_id> ids;
     for (int i = 0; i < 3; ++i) {
         tcp::socket s(ioc);
@@ -151,7 +151,7 @@ TEST(SessionPool, ServesTcpSessionsAsTheAcceptingSide) {
         log.messages[id.index].emplace_back(m);
         EXPECT_FALSE(pool_ptr->send(id, m)); // echo
     };
-    session_pool pool(ioc.get_executor(), pool_config(100ms, 300ms, 3), callbacks);
+    session_pool pool(ioc, pool_config(100ms, 300ms, 3), callbacks);
     pool_ptr = &pool;
 
     std::vector<std::unique_ptr<tcp_session>> clients;
@@ -222,7 +222,7 @@ TEST(SessionPool, AFrozenPeerProcessIsDeadWithinTheBudgetAndTheOthersCarryOn) {
         ended_at = clock::now();
         base_ended(id, e);
     };
-    session_pool pool(ioc.get_executor(), pool_config(100ms, 200ms, 2), callbacks);
+    session_pool pool(ioc, pool_config(100ms, 200ms, 2), callbacks);
     boost::system::error_code ec;
     tcp::socket to_frozen(ioc);
     to_frozen.connect(loopback(frozen.port()));
@@ -266,7 +266,7 @@ TEST(SessionPool, AFrozenPeerProcessIsDeadWithinTheBudgetAndTheOthersCarryOn) {
 TEST(SessionPool, APeerThatNeverSaysHelloEndsWithHandshakeTimeout) {
     asio::io_context ioc;
     pool_log log;
-    session_pool pool(ioc.get_executor(), pool_config(100ms, 100ms, 2), log.callbacks());
+    session_pool pool(ioc, pool_config(100ms, 100ms, 2), log.callbacks());
     auto [ours, silent] = tcp_pair(ioc);
     boost::system::error_code ec;
     const auto id = pool.add(std::move(ours), ec);
@@ -310,7 +310,7 @@ TEST(SessionPool, BadFramesEndOnlyTheirMemberWithANamedError) {
         tcp_server server(ioc, loopback(), sc);
         server.async_run([](boost::system::error_code) {});
         pool_log log;
-        session_pool pool(ioc.get_executor(), pool_config(100ms, 300ms, 3), log.callbacks());
+        session_pool pool(ioc, pool_config(100ms, 300ms, 3), log.callbacks());
         tcp::socket good_socket(ioc);
         good_socket.connect(server.local_endpoint());
         boost::system::error_code ec;
@@ -339,7 +339,7 @@ TEST(SessionPool, APeerThatStopsReadingFillsTheQueueThenIsDeadAndTheUnsentAreCou
     pool_log log;
     auto config = pool_config(100ms, 200ms, 2);
     config.send_queue_limit = 256 * 1024;
-    session_pool pool(ioc.get_executor(), config, log.callbacks());
+    session_pool pool(ioc, config, log.callbacks());
     auto [ours, reader] = tcp_pair_small_buffers(ioc, 16 * 1024);
     boost::system::error_code ec;
     const auto id = pool.add(std::move(ours), ec);
@@ -376,7 +376,7 @@ TEST(SessionPool, APeerThatStopsReadingFillsTheQueueThenIsDeadAndTheUnsentAreCou
 TEST(SessionPool, APeerAskingForAnotherIntervalIsRefusedByName) {
     asio::io_context ioc;
     pool_log log;
-    session_pool pool(ioc.get_executor(), pool_config(100ms, 300ms, 3), log.callbacks());
+    session_pool pool(ioc, pool_config(100ms, 300ms, 3), log.callbacks());
     auto [ours, theirs] = tcp_pair(ioc);
     boost::system::error_code ec;
     pool.add(std::move(ours), ec);
@@ -398,7 +398,7 @@ TEST(SessionPool, APeerAskingForAnotherIntervalIsRefusedByName) {
 TEST(SessionPool, IdsCapacityAndConfigAreCheckedByName) {
     asio::io_context ioc;
     pool_log log;
-    session_pool pool(ioc.get_executor(), pool_config(100ms, 300ms, 3, 1), log.callbacks());
+    session_pool pool(ioc, pool_config(100ms, 300ms, 3, 1), log.callbacks());
     auto [a, a_peer] = tcp_pair(ioc);
     auto [b, b_peer] = tcp_pair(ioc);
     boost::system::error_code ec;
@@ -424,7 +424,7 @@ TEST(SessionPool, IdsCapacityAndConfigAreCheckedByName) {
     auto bad = pool_config(100ms, 300ms, 3);
     bad.session.heartbeat.detector = detector_kind::phi_accrual;
     try {
-        session_pool refused(ioc.get_executor(), bad);
+        session_pool refused(ioc, bad);
         FAIL() << "a phi-accrual pool was accepted";
     } catch (const boost::system::system_error& e) {
         EXPECT_EQ(e.code(), error::invalid_config);
@@ -443,10 +443,9 @@ TEST(SessionPool, TwoPoolsOfFiftyMembersTalk) {
     server_callbacks.on_message = [&](pool_member_id id, std::string_view m) {
         EXPECT_FALSE(server_ptr->send(id, m));
     };
-    session_pool server_pool(ioc.get_executor(), pool_config(100ms, 300ms, 3), server_callbacks);
+    session_pool server_pool(ioc, pool_config(100ms, 300ms, 3), server_callbacks);
     server_ptr = &server_pool;
-    session_pool client_pool(ioc.get_executor(), pool_config(100ms, 300ms, 3),
-                             client_log.callbacks());
+    session_pool client_pool(ioc, pool_config(100ms, 300ms, 3), client_log.callbacks());
     std::vector<pool_member_id> clients;
     for (int i = 0; i < 50; ++i) {
         auto [s, c] = tcp_pair(ioc);
