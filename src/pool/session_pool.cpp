@@ -10,6 +10,7 @@
 #include <heartbeat/protocol/native/frame_codec.hpp>
 #include <heartbeat/session/tcp_keepalive.hpp>
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/system_error.hpp>
@@ -94,6 +95,30 @@ struct pool_member {
 };
 
 constexpr std::uint32_t no_slot = 0xffffffffu;
+
+// A member's pending wait is allocated at its own size. Asio's default recycling allocator would
+// hand it the cached block of whatever operation finished last on this thread -- an accept or a
+// connect, more than twice as big -- and a pool holds one such wait per member for as long as
+// the member lives (measured: 240 B instead of 112 B per member).
+// (std::allocator itself would not do: Asio treats it as "no allocator" and recycles.)
+template <class T>
+struct exact_allocator {
+    using value_type = T;
+    exact_allocator() = default;
+    template <class U>
+    exact_allocator(const exact_allocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+    template <class U>
+    bool operator==(const exact_allocator<U>&) const noexcept {
+        return true;
+    }
+};
+
+template <class Handler>
+auto exact_size(Handler&& handler) {
+    return asio::bind_allocator(exact_allocator<void>(), std::forward<Handler>(handler));
+}
 
 std::uint32_t to_ms32(duration d) noexcept {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -384,9 +409,8 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
 
     void wait_writable(std::uint32_t slot, pool_member& m) {
         m.socket.async_wait(asio::socket_base::wait_write,
-                            [self = shared_from_this(), slot, g = m.generation](error_code ec) {
-                                self->on_writable(slot, g, ec);
-                            });
+                            exact_size([self = shared_from_this(), slot, g = m.generation](
+                                           error_code ec) { self->on_writable(slot, g, ec); }));
     }
 
     void on_writable(std::uint32_t slot, std::uint32_t generation, error_code ec) {
@@ -503,9 +527,8 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
     // one thread (no readiness can be consumed between that read and this wait by another).
     void wait_readable(std::uint32_t slot, pool_member& m) {
         m.socket.async_wait(asio::socket_base::wait_read,
-                            [self = shared_from_this(), slot, g = m.generation](error_code ec) {
-                                self->on_readable(slot, g, ec);
-                            });
+                            exact_size([self = shared_from_this(), slot, g = m.generation](
+                                           error_code ec) { self->on_readable(slot, g, ec); }));
     }
 
     void on_readable(std::uint32_t slot, std::uint32_t generation, error_code ec) {
