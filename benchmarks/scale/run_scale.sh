@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scale harness (issue 14, item 1): CPU per heartbeat and memory per session of heartbeat's
-# tcp_server/tcp_session against a minimal raw Asio heartbeat loop, at 1k, 5k and 9k sessions.
+# tcp_server/tcp_session and of its session_pool against a minimal raw Asio heartbeat loop, at
+# 1k, 5k and 9k sessions.
 #   benchmarks/scale/run_scale.sh [BUILD_DIR] [run_scale.py options]
 # BUILD_DIR defaults to ./build; it must hold the scale_peer target
 # (cmake --build BUILD_DIR --target scale_peer). Smoke run (~15 s):

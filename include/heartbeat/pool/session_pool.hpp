@@ -3,8 +3,8 @@
 // of a pool share one config, one set of callbacks, one timer and one read buffer, and their
 // heartbeats are decided by one peer_monitor_table (the sans-io monitor of heartbeat_monitor's
 // rules, 32 bytes per peer, on a timing wheel). Where a tcp_session holds its own timer, monitor,
-// queues, stats and pending read (about 3.3 KB), a member holds its socket, a 64-byte record and
-// one readiness wait (docs/scale.md has the figures).
+// queues, stats and pending read (about 3.3 KB), a member holds its socket, an 80-byte record,
+// its table record and one readiness wait (docs/scale.md has the figures).
 //
 // Each member speaks the native wire protocol (frame_codec.hpp) and interoperates with
 // tcp_session, tcp_server and the client supervisor's sessions: HELLO both ways, PING/PONG,
@@ -74,14 +74,17 @@ struct session_pool_callbacks {
 };
 
 struct session_pool_config {
-    // The members' heartbeat and limits, with session_config's meaning. Honoured: heartbeat
+    // The members' heartbeat and limits, with session_config's meaning. Used: heartbeat
     // (missed-count detector, fixed pong timeout), max_frame_payload, max_message_size,
-    // chunk_size, min/max_peer_ping_interval as advertised in HELLO, max_negotiated_interval,
-    // first_seq, tcp_keepalive, close_timeout (the CLOSE frame is written without waiting, so it
-    // is not needed). What a pool cannot honour (resume, session_id, metrics, log, phi accrual,
-    // adaptive pong timeout) is refused by validate().
+    // chunk_size, min/max_peer_ping_interval (advertised in HELLO; the peer's pings are not
+    // policed), max_negotiated_interval, first_seq, tcp_keepalive. Not used, as a pool has no
+    // use for them: handshake_timeout (a peer without HELLO ends at the silence budget),
+    // close_timeout (CLOSE is written without waiting), receive_buffer_limit (on_message runs as
+    // bytes arrive), event_queue_capacity, ack_delay (one ACK per read that delivered). Refused
+    // by validate(), as a pool cannot honour them: resume, session_id, metrics, log, phi
+    // accrual, adaptive pong timeout.
     session_config session{};
-    // Members at most; the table's records for all of them are allocated up front (64 B each).
+    // Members at most; the table's records for all of them are allocated up front (~50 B each).
     std::size_t capacity = 1024;
     // Bytes a member may have queued behind a socket that takes no more; send() beyond it fails
     // with send_buffer_full (the message is not queued).
