@@ -408,9 +408,17 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
     }
 
     void wait_writable(std::uint32_t slot, pool_member& m) {
-        m.socket.async_wait(asio::socket_base::wait_write,
-                            exact_size([self = shared_from_this(), slot, g = m.generation](
-                                           error_code ec) { self->on_writable(slot, g, ec); }));
+        wait<&impl::on_writable>(slot, m, asio::socket_base::wait_write);
+    }
+
+    // A wait holds the pool, not the member: the member may end (and its slot be reused, under
+    // another generation) before the wait completes.
+    template <void (impl::*OnReady)(std::uint32_t, std::uint32_t, error_code)>
+    void wait(std::uint32_t slot, pool_member& m, asio::socket_base::wait_type what) {
+        m.socket.async_wait(
+            what, exact_size([self = shared_from_this(), slot, g = m.generation](error_code ec) {
+                (self.get()->*OnReady)(slot, g, ec);
+            }));
     }
 
     void on_writable(std::uint32_t slot, std::uint32_t generation, error_code ec) {
@@ -526,9 +534,7 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
     // edge-triggered epoll because on_readable reads until a short read, and the pool runs on
     // one thread (no readiness can be consumed between that read and this wait by another).
     void wait_readable(std::uint32_t slot, pool_member& m) {
-        m.socket.async_wait(asio::socket_base::wait_read,
-                            exact_size([self = shared_from_this(), slot, g = m.generation](
-                                           error_code ec) { self->on_readable(slot, g, ec); }));
+        wait<&impl::on_readable>(slot, m, asio::socket_base::wait_read);
     }
 
     void on_readable(std::uint32_t slot, std::uint32_t generation, error_code ec) {
