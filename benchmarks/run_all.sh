@@ -101,7 +101,9 @@ if [ -x "$root/benchmarks/scale/run_scale.sh" ]; then
     pin=()
     part scale "$root/benchmarks/scale/run_scale.sh" "$build" "${scale_args[@]}"
     pin=("${pinned[@]}")
-    grep -iE 'ratio|target|per heartbeat|per session' "$logs/scale.log" | sed 's/^/  /' | tee -a "$summary" || true
+    # The ratio table, every row (hb and pool against raw at each size).
+    awk '/CPU per heartbeat \/ raw/ {p = 1} p; /^Ratios are/ {p = 0}' "$logs/scale.log" |
+        sed 's/^/  /' | tee -a "$summary" || true
 else
     say "Scale: benchmarks/scale/run_scale.sh not present in this tree, skipped"
 fi
