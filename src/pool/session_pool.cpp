@@ -4,10 +4,10 @@
 
 #include <heartbeat/core/close_code.hpp>
 #include <heartbeat/core/error.hpp>
-#include <heartbeat/core/interval_negotiation.hpp>
 #include <heartbeat/core/peer_monitor_table.hpp>
 #include <heartbeat/detail/peer_went_away.hpp>
 #include <heartbeat/protocol/native/frame_codec.hpp>
+#include <heartbeat/protocol/native/hello_rules.hpp>
 #include <heartbeat/session/tcp_keepalive.hpp>
 
 #include <boost/asio/bind_allocator.hpp>
@@ -120,16 +120,6 @@ auto exact_size(Handler&& handler) {
     return asio::bind_allocator(exact_allocator<void>(), std::forward<Handler>(handler));
 }
 
-std::uint32_t to_ms32(duration d) noexcept {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-    return static_cast<std::uint32_t>(std::clamp<long long>(ms, 0, 0xFFFFFFFFLL));
-}
-
-duration max_negotiated_interval_of(const session_config& c) {
-    return c.max_negotiated_interval != duration::zero() ? c.max_negotiated_interval
-                                                         : 4 * c.heartbeat.interval;
-}
-
 error_code ending_of_transport(const error_code& ec) {
     return detail::peer_went_away(ec) ? error_code(error::peer_closed) : ec;
 }
@@ -235,10 +225,7 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
             return id;
         }
         std::array<std::uint8_t, 64> hello{};
-        const std::size_t n = encode(
-            hello_frame{protocol_version, to_ms32(cfg.session.min_peer_ping_interval),
-                        to_ms32(cfg.session.max_peer_ping_interval), 0, 0, cfg.session.first_seq},
-            hello);
+        const std::size_t n = encode(hello_of(cfg.session), hello);
         if (!write(slot, *m, hello.data(), n, nullptr, 0, false))
             return id;
         wait_readable(slot, *m);
@@ -717,16 +704,10 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
     error_code on_hello(std::uint32_t slot, pool_member& m, const hello_frame& h) {
         if (m.open)
             return error::malformed_frame;
-        if (h.version != protocol_version)
-            return error::unsupported_version;
-        if (h.first_seq == 0)
-            return error::malformed_frame;
-        const auto negotiated = negotiate_interval(
-            cfg.session.heartbeat.interval, milliseconds(h.min_interval_ms),
-            milliseconds(h.max_interval_ms), max_negotiated_interval_of(cfg.session));
-        if (negotiated.ec)
-            return negotiated.ec;
-        if (negotiated.interval != cfg.session.heartbeat.interval)
+        const auto verdict = accept_hello(cfg.session, h);
+        if (verdict.ec)
+            return verdict.ec;
+        if (verdict.interval != cfg.session.heartbeat.interval)
             return error::incompatible_interval; // see session_pool.hpp: one interval per pool
         m.open = true;
         m.next_in_seq = h.first_seq;

@@ -20,7 +20,7 @@ struct negotiated_interval {
 };
 
 // peer_max zero: the peer sets no ceiling. our_max zero: we set none (only for tests of the
-// peer's side; sessions always pass max_negotiated_interval_of(config)).
+// peer's side; sessions go through accept_hello, protocol/native/hello_rules.hpp).
 inline negotiated_interval negotiate_interval(duration ours, duration peer_min, duration peer_max,
                                               duration our_max = duration::zero()) noexcept {
     if (peer_max != duration::zero() && peer_min > peer_max)

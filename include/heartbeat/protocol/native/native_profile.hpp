@@ -5,13 +5,13 @@
 // message, so a ping slips in between the chunks of a large one; ACK acknowledges delivered
 // messages cumulatively (the supervisor frees its resend buffer); SLOW_DOWN polices peers that
 // ping too often; CLOSE says why a session ends. The policies (ping_policer, ack_schedule,
-// negotiate_interval, close_code_for) are sans-io, in core/.
+// close_code_for in core/, the HELLO rules in hello_rules.hpp) are sans-io.
 #include <heartbeat/core/ack_schedule.hpp>
 #include <heartbeat/core/close_code.hpp>
-#include <heartbeat/core/interval_negotiation.hpp>
 #include <heartbeat/core/ping_policer.hpp>
 #include <heartbeat/detail/single_writer_counter.hpp>
 #include <heartbeat/protocol/native/frame_codec.hpp>
+#include <heartbeat/protocol/native/hello_rules.hpp>
 #include <heartbeat/protocol/native/session_config.hpp>
 #include <heartbeat/session/byte_stream_profile.hpp>
 #include <heartbeat/session/resume_store.hpp>
@@ -50,16 +50,12 @@ public:
     std::size_t chunk_size() const noexcept { return config_.chunk_size; }
 
     duration max_negotiated_interval() const noexcept {
-        return config_.max_negotiated_interval != duration::zero() ? config_.max_negotiated_interval
-                                                                   : 4 * config_.heartbeat.interval;
+        return max_negotiated_interval_of(config_);
     }
 
     template <class Ctx>
     void start(Ctx& ctx) {
-        encode_append(hello_frame{protocol_version, to_ms32(config_.min_peer_ping_interval),
-                                  to_ms32(config_.max_peer_ping_interval), config_.session_id, 0,
-                                  config_.first_seq},
-                      ctx.control());
+        encode_append(hello_of(config_), ctx.control());
     }
 
     void encode_ping(std::vector<std::uint8_t>& out, std::uint64_t seq, time_point now) {
@@ -164,11 +160,6 @@ public:
     }
 
 private:
-    static std::uint32_t to_ms32(duration d) noexcept {
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-        return static_cast<std::uint32_t>(std::clamp<long long>(ms, 0, 0xFFFFFFFFLL));
-    }
-
     template <class Ctx>
     boost::system::error_code on_frame(Ctx& ctx, const frame& f) {
         detail::counter_add(ctx.stats().frames_received, 1);
@@ -212,10 +203,9 @@ private:
     boost::system::error_code on_hello(Ctx& ctx, const hello_frame& h) {
         if (hello_received_)
             return error::malformed_frame;
-        if (h.version != protocol_version)
-            return error::unsupported_version;
-        if (h.first_seq == 0)
-            return error::malformed_frame;
+        const auto verdict = accept_hello(config_, h);
+        if (verdict.ec)
+            return verdict.ec;
         hello_received_ = true;
         next_in_seq_ = h.first_seq;
         std::uint64_t delivered = h.first_seq - 1;
@@ -230,12 +220,7 @@ private:
             ack_.reset(delivered);
         }
         ctx.stats().delivered_seq.store(delivered, std::memory_order_relaxed);
-        const auto negotiated =
-            negotiate_interval(config_.heartbeat.interval, milliseconds(h.min_interval_ms),
-                               milliseconds(h.max_interval_ms), max_negotiated_interval());
-        if (negotiated.ec)
-            return negotiated.ec;
-        return ctx.handshake_done(negotiated.interval);
+        return ctx.handshake_done(verdict.interval);
     }
 
     template <class Ctx>
@@ -249,7 +234,7 @@ private:
         detail::counter_add(ctx.stats().ping_strikes, 1);
         if (ruling == ping_policer::ruling::too_many_pings)
             return error::too_many_pings;
-        encode_append(slow_down_frame{to_ms32(policer_.min_interval())}, ctx.control());
+        encode_append(slow_down_frame{to_wire_ms32(policer_.min_interval())}, ctx.control());
         ctx.wake_writer();
         detail::counter_add(ctx.stats().slow_downs_sent, 1);
         return {};
