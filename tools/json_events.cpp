@@ -69,6 +69,11 @@ event_line& event_line::summary(std::string text) {
     return *this;
 }
 
+event_line& event_line::at(time_point t) {
+    at_ = t;
+    return *this;
+}
+
 void append_json_string(std::string& out, std::string_view s) {
     out += '"';
     for (std::size_t i = 0; i < s.size();) {
@@ -165,8 +170,8 @@ std::string to_text(const event_line& e, std::int64_t t_ms) {
 }
 
 void event_writer::emit(const event_line& e) {
-    const auto t_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start_).count();
+    const time_point when = std::max(e.at().value_or(clock::now()), start_);
+    const auto t_ms = std::chrono::duration_cast<std::chrono::milliseconds>(when - start_).count();
     std::string line = format_ == output_format::json ? to_json(e, t_ms) : to_text(e, t_ms);
     line += '\n';
     std::lock_guard lock(mutex_);

@@ -2,7 +2,9 @@
 // The tool's output: one line per event, either a JSON object (--json) or a human-readable line.
 //
 // JSON lines are the contract other tools script against: every object starts with `t_ms`
-// (integer milliseconds since the tool started, from the monotonic clock) and `event`, followed
+// (integer milliseconds from the tool's start to the event, on the monotonic clock; a client
+// event is stamped when the client decided it, so the gap between `reconnecting` and the next
+// attempt is never shorter than its `delay_ms`) and `event`, followed
 // by the event's fields in a fixed order. Each line is flushed as soon as it is written, so a
 // reader on a pipe sees events live.
 #include <heartbeat/core/clock.hpp>
@@ -10,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,12 +33,16 @@ public:
     event_line& field(std::string key, std::string v);
     // The text view's description; when empty it shows the fields as key=value.
     event_line& summary(std::string text);
+    // When the event happened, when it was decided earlier than it is written (a client event
+    // carries its supervisor's time); otherwise the writer stamps the line when it writes it.
+    event_line& at(time_point t);
 
     const std::string& name() const noexcept { return name_; }
     const std::string& subject_key() const noexcept { return subject_key_; }
     const std::string& subject() const noexcept { return subject_; }
     const std::vector<std::pair<std::string, value>>& fields() const noexcept { return fields_; }
     const std::string& summary() const noexcept { return summary_; }
+    const std::optional<time_point>& at() const noexcept { return at_; }
 
 private:
     std::string name_;
@@ -43,6 +50,7 @@ private:
     std::string subject_;
     std::vector<std::pair<std::string, value>> fields_;
     std::string summary_;
+    std::optional<time_point> at_;
 };
 
 // Appends `s` as a JSON string literal. Invalid UTF-8 becomes U+FFFD, so the line stays valid

@@ -69,8 +69,11 @@ int run_watch(const watch_args& args) {
         status->metrics().attach(config);
     }
     client watched(ioc.get_executor(), endpoints, config, [&](const client_event& e) {
-        if (auto line = view.translate(e))
+        if (auto line = view.translate(e)) {
+            if (e.at != time_point{})
+                line->at(e.at);
             out.emit(*line);
+        }
         if (status) {
             feed_client_event(status->board(), e, clock::now());
             status->changed();

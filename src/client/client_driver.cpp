@@ -151,6 +151,7 @@ void client::impl::give_up_before_start(error_code reason) {
     client_event e;
     e.kind = client_event_kind::gave_up;
     e.reason = reason;
+    e.at = clock::now();
     emit(std::move(e));
     finish(reason);
 }

@@ -50,6 +50,7 @@ supervisor_fsm::supervisor_fsm(std::vector<std::string> labels, const client_con
       probation_(config.probe_interval, config.failback_drain_timeout) {}
 
 std::vector<sv::action> supervisor_fsm::resume(time_point now, const sv::input& in) {
+    now_ = now;
     std::visit([&](const auto& i) { on(now, i); }, in);
     if (state_ != state::finished)
         sync_timer(now);
@@ -314,6 +315,7 @@ void supervisor_fsm::sync_timer(time_point now) {
 }
 
 void supervisor_fsm::emit(client_event e) {
+    e.at = now_;
     act(sv::emit{std::move(e)});
 }
 

@@ -77,3 +77,21 @@ TEST(JsonEvents, WriterEmitsOneFlushedLinePerEvent) {
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2);
     EXPECT_EQ(out.rfind("{\"t_ms\":", 0), 0u);
 }
+
+TEST(JsonEvents, WriterStampsALineWithItsEventTimeNeverBeforeTheStart) {
+    char* buf = nullptr;
+    std::size_t size = 0;
+    std::FILE* f = open_memstream(&buf, &size);
+    ASSERT_NE(f, nullptr);
+    {
+        const heartbeat::time_point start = heartbeat::clock::now() - std::chrono::hours(1);
+        event_writer w(f, output_format::json, start);
+        w.emit(event_line("reconnecting").at(start + std::chrono::microseconds(1'234'999)));
+        w.emit(event_line("closed").at(start - std::chrono::seconds(5)));
+    }
+    std::fclose(f);
+    const std::string out(buf, size);
+    std::free(buf);
+    EXPECT_EQ(out, "{\"t_ms\":1234,\"event\":\"reconnecting\"}\n"
+                   "{\"t_ms\":0,\"event\":\"closed\"}\n");
+}

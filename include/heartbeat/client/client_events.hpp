@@ -36,6 +36,9 @@ struct client_event {
     duration rtt{}, srtt{};
     std::optional<verdict> dead;
     boost::system::error_code reason;
+    // When the client decided the event, on its clock: the next attempt after `reconnecting`
+    // starts no earlier than at + delay, whatever delays the callback that reports it.
+    time_point at{};
 };
 
 // Called on the client's executor for every event; the same events are queued for

@@ -146,6 +146,7 @@ private:
 
     supervisor_counters counters_;
     std::vector<supervisor::action> out_;
+    time_point now_{}; // of the input being handled: the time its events carry
 };
 
 const char* to_string(supervisor_fsm::state s) noexcept;

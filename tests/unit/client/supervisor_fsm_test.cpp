@@ -48,6 +48,23 @@ TEST(SupervisorFsm, FailedConnectsFailOverInOrderThenTheRoundBacksOff) {
                      "emit connecting b #5", "connect b"}));
 }
 
+// Every event carries the time of the input that caused it: the application can tell how long
+// the client waited between two events however late their callbacks ran.
+TEST(SupervisorFsm, EventsCarryTheTimeOfTheirInput) {
+    fsm_harness h(1);
+    std::vector<time_point> times;
+    const auto times_of = [&](const std::vector<sv::action>& actions) {
+        for (const auto& a : actions)
+            if (const auto* e = std::get_if<sv::emit>(&a))
+                times.push_back(e->event.at);
+    };
+    times_of(h.fsm.resume(at(0), sv::start{}));
+    times_of(h.fsm.resume(at(5), refused()));
+    times_of(h.fsm.resume(at(55), sv::timer_fired{}));
+    // connecting; closed and reconnecting (delay 50 ms); connecting.
+    EXPECT_EQ(times, (std::vector<time_point>{at(0), at(5), at(5), at(55)}));
+}
+
 TEST(SupervisorFsm, OneEndpointBacksOffAfterEveryFailureWithoutFailover) {
     fsm_harness h(1);
     h.step(at(0), sv::start{});
