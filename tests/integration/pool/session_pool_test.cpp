@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,17 @@ session_pool_config pool_config(std::chrono::milliseconds interval,
     return c;
 }
 
+// A running tcp_server on 127.0.0.1 (it echoes every message) with the same numbers.
+std::unique_ptr<tcp_server> running_server(asio::io_context& ioc,
+                                           std::chrono::milliseconds interval,
+                                           std::chrono::milliseconds timeout, unsigned misses) {
+    server_config sc;
+    sc.session = fast_config(interval, timeout, misses);
+    auto server = std::make_unique<tcp_server>(ioc, loopback(), sc);
+    server->async_run([](boost::system::error_code) {});
+    return server;
+}
+
 std::string big_message(std::size_t size, char seed) {
     std::string m(size, '\0');
     for (std::size_t i = 0; i < size; ++i)
@@ -68,17 +80,14 @@ std::string big_message(std::size_t size, char seed) {
 
 TEST(SessionPool, MembersTalkToATcpServerAndItsHeartbeats) {
     asio::io_context ioc;
-    server_config sc;
-    sc.session = fast_config(100ms, 300ms, 3);
-    tcp_server server(ioc, loopback(), sc); // echoes every message
-    server.async_run([](boost::system::error_code) {});
+    const auto server = running_server(ioc, 100ms, 300ms, 3);
 
     pool_log log;
     session_pool pool(ioc, pool_config(100ms, 300ms, 3), log.callbacks());
     std::vector<pool_member_id> ids;
     for (int i = 0; i < 3; ++i) {
         tcp::socket s(ioc);
-        s.connect(server.local_endpoint());
+        s.connect(server->local_endpoint());
         boost::system::error_code ec;
         ids.push_back(pool.add(std::move(s), ec));
         ASSERT_FALSE(ec) << ec.message();
@@ -123,18 +132,18 @@ TEST(SessionPool, MembersTalkToATcpServerAndItsHeartbeats) {
         10s));
     EXPECT_GT(pool.stats().rtt_samples, 0u);
     EXPECT_TRUE(log.ended.empty());
-    EXPECT_EQ(server.stats().active, 3u);
+    EXPECT_EQ(server->stats().active, 3u);
 
     // close(): the member ends with session_closed, and the server sees its peer go.
     ASSERT_FALSE(pool.close(ids[0]));
     ASSERT_TRUE(run_until(
-        ioc, [&] { return server.stats().active == 2u; }, 10s));
+        ioc, [&] { return server->stats().active == 2u; }, 10s));
     ASSERT_NE(log.ending_of(ids[0]), nullptr);
     EXPECT_EQ(log.ending_of(ids[0])->reason, error::session_closed);
     EXPECT_EQ(pool.send(ids[0], "late"), error::no_such_member);
     EXPECT_EQ(pool.state(ids[0]), std::nullopt);
     EXPECT_EQ(pool.stats().members, 2u);
-    server.close();
+    server->close();
     ASSERT_TRUE(run_until(
         ioc, [&] { return log.ended.size() == 3; }, 10s));
     for (const auto& [id, e] : log.ended)
@@ -208,10 +217,7 @@ TEST(SessionPool, AFrozenPeerProcessIsDeadWithinTheBudgetAndTheOthersCarryOn) {
     child_peer frozen;
     ASSERT_TRUE(frozen.start(HEARTBEAT_TEST_PEER, {"100", "200", "2"}));
     asio::io_context ioc;
-    server_config sc;
-    sc.session = fast_config(100ms, 200ms, 2);
-    tcp_server healthy(ioc, loopback(), sc);
-    healthy.async_run([](boost::system::error_code) {});
+    const auto healthy = running_server(ioc, 100ms, 200ms, 2);
 
     pool_log log;
     time_point frozen_at{};
@@ -229,7 +235,7 @@ TEST(SessionPool, AFrozenPeerProcessIsDeadWithinTheBudgetAndTheOthersCarryOn) {
     const auto frozen_id = pool.add(std::move(to_frozen), ec);
     ASSERT_FALSE(ec);
     tcp::socket to_healthy(ioc);
-    to_healthy.connect(healthy.local_endpoint());
+    to_healthy.connect(healthy->local_endpoint());
     const auto healthy_id = pool.add(std::move(to_healthy), ec);
     ASSERT_FALSE(ec);
     ASSERT_TRUE(run_until(
@@ -258,7 +264,7 @@ TEST(SessionPool, AFrozenPeerProcessIsDeadWithinTheBudgetAndTheOthersCarryOn) {
         ioc, [&] { return pool.stats().pongs_received >= pongs + 3; }, 10s));
     EXPECT_EQ(pool.state(healthy_id), peer_state::alive);
     EXPECT_EQ(log.ended.size(), 1u);
-    healthy.close();
+    healthy->close();
     run_until(
         ioc, [&] { return log.ended.size() == 2; }, 10s);
 }
@@ -305,14 +311,11 @@ TEST(SessionPool, BadFramesEndOnlyTheirMemberWithANamedError) {
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         asio::io_context ioc;
-        server_config sc;
-        sc.session = fast_config(100ms, 300ms, 3);
-        tcp_server server(ioc, loopback(), sc);
-        server.async_run([](boost::system::error_code) {});
+        const auto server = running_server(ioc, 100ms, 300ms, 3);
         pool_log log;
         session_pool pool(ioc, pool_config(100ms, 300ms, 3), log.callbacks());
         tcp::socket good_socket(ioc);
-        good_socket.connect(server.local_endpoint());
+        good_socket.connect(server->local_endpoint());
         boost::system::error_code ec;
         const auto good = pool.add(std::move(good_socket), ec);
         auto [ours, hostile] = tcp_pair(ioc);
@@ -329,7 +332,7 @@ TEST(SessionPool, BadFramesEndOnlyTheirMemberWithANamedError) {
         ASSERT_TRUE(run_until(
             ioc, [&] { return log.messages[good.index].size() == 1; }, 10s));
         EXPECT_EQ(log.ended.size(), 1u);
-        server.close();
+        server->close();
         run_for(ioc, 50ms);
     }
 }
