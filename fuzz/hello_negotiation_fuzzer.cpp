@@ -57,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     HEARTBEAT_FUZZ_CHECK(hello->min_interval_ms == load_big(data + 2, 4));
     HEARTBEAT_FUZZ_CHECK(hello->max_interval_ms == load_big(data + 6, 4));
     HEARTBEAT_FUZZ_CHECK(hello->session_id == load_big(data + 10, 8));
-    HEARTBEAT_FUZZ_CHECK(hello->delivered == load_big(data + 18, 8));
+    HEARTBEAT_FUZZ_CHECK(hello->features == load_big(data + 18, 8));
     HEARTBEAT_FUZZ_CHECK(hello->first_seq == load_big(data + 26, 8));
 
     // A HELLO whose length field lies is malformed, whatever its bytes.

@@ -174,6 +174,23 @@ monitor_step heartbeat_monitor::on_pong(std::uint64_t seq, time_point now) {
     return step;
 }
 
+monitor_step heartbeat_monitor::on_rtt_sample(duration sample, time_point now) {
+    monitor_step step;
+    step.state = state_;
+    if (state_ == peer_state::connecting || state_ == peer_state::dead || sample < duration::zero())
+        return step;
+    rtt_.add_sample(sample);
+    step.rtt = sample;
+    last_rtt_sample_ = now;
+    // The round trip is measured: the probe, which exists to measure it, is due an interval
+    // from here, so a steady stream of samples sends no pings at all.
+    last_ping_request_ = now;
+    schedule_rtt_probe();
+    refresh_budget();
+    finish(now, step);
+    return step;
+}
+
 void heartbeat_monitor::on_ping_written(std::uint64_t seq, time_point now) {
     on_ping_written(seq, now, now);
 }

@@ -569,7 +569,7 @@ struct session_pool::impl : std::enable_shared_from_this<impl> {
             // One cumulative ACK for everything this wake-up delivered.
             m->acked = m->next_in_seq - 1;
             std::array<std::uint8_t, frame_header_size + 8> ack{};
-            encode(ack_frame{m->acked}, ack);
+            encode(ack_frame{.delivered = m->acked}, ack);
             if (!write(slot, *m, ack.data(), ack.size(), nullptr, 0, false))
                 return;
         }

@@ -52,7 +52,9 @@ struct monitor_config {
     // While inbound traffic keeps the peer proven alive no idle ping is ever due, so without
     // this no round trip would be measured under load and the adaptive pong timeout would
     // starve. When set, one ping per `interval` still goes out while traffic flows; its pong
-    // only measures the round trip (traffic already proves life).
+    // only measures the round trip (traffic already proves life). Where round trips are
+    // measured otherwise (the native protocol's timed ACKs of our messages), no probe goes out
+    // while they come at least once per interval.
     bool probe_rtt_under_traffic = true;
 };
 

@@ -25,7 +25,8 @@
 //    liveness any_inbound while nothing of ours, heartbeats included, can reach it.
 //  * RTT probe (probe_rtt_under_traffic): while traffic other than pongs keeps the peer proven
 //    alive, a ping is still requested `interval` after the previous one, so round trips are
-//    measured under load; at most one per interval, however the peer answers.
+//    measured under load; at most one per interval, however the peer answers, and none while
+//    round trips are measured otherwise (on_rtt_sample: timed ACKs of numbered messages).
 //  * Local-stall guard: if on_timer is called more than `stall_tolerance` after the deadline
 //    it was armed for, our own process was stalled (blocked event loop, GC pause of a host VM,
 //    SIGSTOP). Every deadline is extended by the lag, the stalled time is excluded from the
@@ -108,6 +109,10 @@ public:
     }
     // An inbound pong echoing `seq`.
     monitor_step on_pong(std::uint64_t seq, time_point now);
+    // A round trip measured without a ping (the native protocol's timed ACK of a numbered
+    // message): a sample for the estimator and the adaptive pong timeout, and the RTT probe
+    // waits another interval. Not proof of life by itself: the frame that carried it is.
+    monitor_step on_rtt_sample(duration sample, time_point now);
     // The driver finished writing ping `seq` to the transport at `now`; the reply deadline runs
     // from `now`. `write_started` (when the write carrying it began; PINGs go first in a batch)
     // is the better base for the round trip when the completion was noticed late.

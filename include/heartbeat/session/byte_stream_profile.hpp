@@ -20,6 +20,7 @@
 //   ctx.now()                      time of the read being parsed (or of start())
 //   ctx.traffic()                  this frame proves the peer alive (liveness any_inbound)
 //   ctx.pong(seq) -> error_code    by_id: the answer to our ping `seq`
+//   ctx.rtt_sample(d) -> error_code   a round trip measured without a ping (timed ACKs)
 //   ctx.reply(message) -> error_code   in_order: the next reply; a ping's is taken as its pong,
 //                                  a request's is delivered; none awaited = unexpected_reply
 //   ctx.deliver(message)           an application message that answers nothing (a push)
@@ -35,8 +36,10 @@
 // Optional hooks, detected when present: accept_taken (drop a duplicate as the application
 // takes it), on_taken (after the application took messages), before_write (append to a write
 // that goes out anyway), on_writer_idle (the writer has nothing left: append something due now,
-// or ctx.wake_at() when it will be). See protocol/native/native_profile.hpp for all of them, and
-// examples/ for a complete user-defined profile.
+// or ctx.wake_at() when it will be), on_message_written (one of our messages went out whole,
+// in a write that began at the time given: what a timed ACK measures from). See
+// protocol/native/native_profile.hpp for all of them, and examples/ for a complete user-defined
+// profile.
 #include <heartbeat/core/clock.hpp>
 #include <heartbeat/core/config.hpp>
 #include <heartbeat/core/error.hpp>

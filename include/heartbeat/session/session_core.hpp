@@ -215,6 +215,12 @@ struct session_core {
         return apply(monitor.on_pong(seq, now), before, now);
     }
 
+    // A round trip the link measured without a ping (a timed ACK).
+    error_code rtt_sample(duration sample, time_point now) {
+        const peer_state before = monitor.state();
+        return apply(monitor.on_rtt_sample(sample, now), before, now);
+    }
+
     void ping_written(std::uint64_t seq, time_point now, time_point write_started) {
         monitor.on_ping_written(seq, now, write_started);
         rearm_if_earlier();

@@ -99,6 +99,8 @@ public:
     time_point now() const noexcept { return now_; }
     void traffic() noexcept { saw_inbound_ = true; }
     error_code pong(std::uint64_t seq);
+    // A round trip measured without a ping (a timed ACK of a numbered message).
+    error_code rtt_sample(duration sample);
     error_code reply(message_type&& m);
     void deliver(message_type&& m);
     std::string make_payload(std::span<const std::uint8_t> bytes);

@@ -93,8 +93,15 @@ void stream_link<Profile, Stream>::write_next() {
     pings_writing_.clear();
     std::swap(control_writing_, control_out_);
     std::swap(pings_writing_, pings_queued_);
+    // When the write began, for the round trips of the pings in it and, where the profile
+    // measures them from its ACKs (on_message_written), of the messages it completes.
     const auto note_write_start = [this] {
         write_started_ = time_point{};
+        if constexpr (requires { profile_.on_message_written(*this, time_point{}); })
+            if (data_frames_ != 0) {
+                write_started_ = clock::now();
+                return;
+            }
         for (const std::uint64_t seq : pings_writing_)
             if (seq != 0) {
                 write_started_ = clock::now();
@@ -262,6 +269,9 @@ void stream_link<Profile, Stream>::on_written(error_code ec, std::size_t n) {
             ++finished;
         else
             break;
+        if constexpr (requires { profile_.on_message_written(*this, time_point{}); })
+            if (!m.withdrawn)
+                profile_.on_message_written(*this, write_started_);
     }
     detail::counter_add(stats().frames_sent, data_frames_);
     core_.complete_front(finished, true);

@@ -65,6 +65,11 @@ auto stream_link<Profile, Stream>::pong(std::uint64_t seq) -> error_code {
     return core_.pong(seq, now_);
 }
 
+template <byte_stream_profile Profile, class Stream>
+auto stream_link<Profile, Stream>::rtt_sample(duration sample) -> error_code {
+    return core_.rtt_sample(sample, now_);
+}
+
 // The next reply, in request order: a ping's is its pong; a request's goes to the application.
 template <byte_stream_profile Profile, class Stream>
 auto stream_link<Profile, Stream>::reply(message_type&& m) -> error_code {

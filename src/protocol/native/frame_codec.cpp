@@ -14,6 +14,7 @@ namespace endian = boost::endian;
 constexpr std::size_t hello_payload_size = 34;
 constexpr std::size_t ping_payload_size = 16; // also PONG
 constexpr std::size_t ack_payload_size = 8;
+constexpr std::size_t timed_ack_payload_size = 12;
 constexpr std::size_t slow_down_payload_size = 4;
 constexpr std::size_t close_code_size = 2;
 
@@ -31,7 +32,9 @@ std::size_t payload_size(const frame& f) noexcept {
                           [](const data_frame& d) { return d.payload.size(); },
                           [](const ping_frame&) { return ping_payload_size; },
                           [](const pong_frame&) { return ping_payload_size; },
-                          [](const ack_frame&) { return ack_payload_size; },
+                          [](const ack_frame& a) {
+                              return a.delay_us ? timed_ack_payload_size : ack_payload_size;
+                          },
                           [](const slow_down_frame&) { return slow_down_payload_size; },
                           [](const close_frame& c) { return close_code_size + c.reason.size(); },
                       },
@@ -50,7 +53,7 @@ void encode_payload(const frame& f, std::uint8_t* p) noexcept {
                        endian::store_big_u32(p + 2, h.min_interval_ms);
                        endian::store_big_u32(p + 6, h.max_interval_ms);
                        endian::store_big_u64(p + 10, h.session_id);
-                       endian::store_big_u64(p + 18, h.delivered);
+                       endian::store_big_u64(p + 18, h.features);
                        endian::store_big_u64(p + 26, h.first_seq);
                    },
                    [p](const data_frame& d) {
@@ -66,7 +69,11 @@ void encode_payload(const frame& f, std::uint8_t* p) noexcept {
                        endian::store_big_u64(p, pong.seq);
                        endian::store_big_u64(p + 8, pong.send_time_us);
                    },
-                   [p](const ack_frame& a) { endian::store_big_u64(p, a.delivered); },
+                   [p](const ack_frame& a) {
+                       endian::store_big_u64(p, a.delivered);
+                       if (a.delay_us)
+                           endian::store_big_u32(p + 8, *a.delay_us);
+                   },
                    [p](const slow_down_frame& s) { endian::store_big_u32(p, s.min_interval_ms); },
                    [p](const close_frame& c) {
                        endian::store_big_u16(p, c.code);
@@ -102,7 +109,7 @@ boost::system::error_code check_header(std::uint8_t type, std::uint8_t flags, st
         length_ok = length == ping_payload_size;
         break;
     case frame_type::ack:
-        length_ok = length == ack_payload_size;
+        length_ok = length == ack_payload_size || length == timed_ack_payload_size;
         break;
     case frame_type::slow_down:
         length_ok = length == slow_down_payload_size;
@@ -126,7 +133,7 @@ frame decode_payload(frame_type type, std::uint8_t flags, const std::uint8_t* p,
             .min_interval_ms = endian::load_big_u32(p + 2),
             .max_interval_ms = endian::load_big_u32(p + 6),
             .session_id = endian::load_big_u64(p + 10),
-            .delivered = endian::load_big_u64(p + 18),
+            .features = endian::load_big_u64(p + 18),
             .first_seq = endian::load_big_u64(p + 26),
         };
     case frame_type::data:
@@ -138,7 +145,10 @@ frame decode_payload(frame_type type, std::uint8_t flags, const std::uint8_t* p,
         return pong_frame{.seq = endian::load_big_u64(p),
                           .send_time_us = endian::load_big_u64(p + 8)};
     case frame_type::ack:
-        return ack_frame{.delivered = endian::load_big_u64(p)};
+        return ack_frame{.delivered = endian::load_big_u64(p),
+                         .delay_us = length == timed_ack_payload_size
+                                         ? std::optional(endian::load_big_u32(p + 8))
+                                         : std::nullopt};
     case frame_type::slow_down:
         return slow_down_frame{.min_interval_ms = endian::load_big_u32(p)};
     case frame_type::close:

@@ -20,7 +20,7 @@ hello_frame hello_of(const session_config& c) noexcept {
                        to_wire_ms32(c.min_peer_ping_interval),
                        to_wire_ms32(c.max_peer_ping_interval),
                        c.session_id,
-                       0,
+                       feature_timed_ack,
                        c.first_seq};
 }
 

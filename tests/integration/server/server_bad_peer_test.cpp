@@ -362,7 +362,7 @@ TEST_F(ServerBadPeer, AllBadPeersAtOnce) {
     auto& garbage = connect_raw(error::unknown_frame_type);
     asio::write(garbage.socket, asio::buffer(std::string(100, '\xEE')));
     auto& early = connect_raw(error::data_before_hello);
-    asio::write(early.socket, asio::buffer(frame_bytes(ack_frame{1})));
+    asio::write(early.socket, asio::buffer(frame_bytes(ack_frame{.delivered = 1})));
     auto& oversize = connect_raw(error::frame_too_large);
     auto big = hello_bytes();
     big.insert(big.end(), {static_cast<std::uint8_t>(frame_type::data), 0, 0xFF, 0xFF, 0xFF, 0xFF});

@@ -580,6 +580,50 @@ TEST(HeartbeatMonitor, IdlePeerIsPingedExactlyAsWithoutTheProbe) {
     EXPECT_EQ(ra.ping_ms, rb.ping_ms);
 }
 
+// Round trips measured otherwise (timed ACKs, every 10 ms with the data): each is a sample,
+// and the probe never goes out while they keep coming.
+TEST(HeartbeatMonitor, RoundTripsFromAcksAreSamplesAndPostponeTheProbe) {
+    hb::heartbeat_monitor m(base_config()); // interval 1000 ms
+    m.start(at_ms(0));
+    std::size_t pings = 0;
+    for (long t = 10; t <= 5000; t += 10) {
+        m.on_inbound(at_ms(t));
+        const auto step = m.on_rtt_sample(2ms, at_ms(t));
+        ASSERT_TRUE(step.rtt.has_value());
+        EXPECT_EQ(*step.rtt, 2ms);
+        while (m.next_deadline() <= at_ms(t + 9))
+            pings += m.on_timer(m.next_deadline()).send_ping != 0;
+    }
+    EXPECT_EQ(pings, 0u);
+    EXPECT_EQ(m.rtt().samples(), 500u);
+    EXPECT_EQ(m.counters().pings_sent, 0u);
+    // When the samples stop (traffic goes on), the probe is due one interval after the last.
+    std::vector<long> probe_ms;
+    for (long t = 5010; t <= 7000; t += 10) {
+        m.on_inbound(at_ms(t));
+        if (m.next_deadline() <= at_ms(t)) {
+            const auto step = m.on_timer(at_ms(t));
+            if (step.send_ping) {
+                probe_ms.push_back(t);
+                m.on_ping_written(step.send_ping, at_ms(t));
+            }
+        }
+    }
+    EXPECT_EQ(probe_ms, (std::vector<long>{6000, 7000}));
+}
+
+TEST(HeartbeatMonitor, RoundTripSamplesAreIgnoredBeforeTheStartAndAfterTheVerdict) {
+    hb::heartbeat_monitor m(base_config());
+    EXPECT_FALSE(m.on_rtt_sample(1ms, at_ms(0)).rtt.has_value()); // connecting
+    m.start(at_ms(0));
+    EXPECT_FALSE(m.on_rtt_sample(-1ms, at_ms(1)).rtt.has_value()); // impossible: dropped
+    std::optional<hb::verdict> v;
+    run_timers(m, at_ms(10'000), &v);
+    ASSERT_TRUE(v.has_value());
+    EXPECT_FALSE(m.on_rtt_sample(1ms, at_ms(10'001)).rtt.has_value()); // dead
+    EXPECT_EQ(m.rtt().samples(), 0u);
+}
+
 TEST(HeartbeatMonitor, TrafficThatStopsStillGetsTheVerdictAtTheBudget) {
     hb::heartbeat_monitor m(base_config()); // budget 2500 ms
     m.start(at_ms(0));

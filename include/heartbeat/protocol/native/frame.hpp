@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -30,13 +31,20 @@ enum class frame_type : std::uint8_t {
 // The only flag bit defined by the protocol, and only on DATA frames.
 inline constexpr std::uint8_t flag_fin = 0x01;
 
+// HELLO feature bits. An implementation that knows none sends 0 and ignores what it receives
+// (the field was `delivered`, always 0), so a feature is used only towards a peer that
+// announced it.
+// timed ACK: this side accepts ACKs that carry how long the acknowledged message waited in
+// the receiver (12-byte ACK payload), from which it takes round-trip samples under traffic.
+inline constexpr std::uint64_t feature_timed_ack = 0x1;
+
 // Handshake: each side announces the interval range it accepts, and which session it resumes.
 struct hello_frame {
     std::uint16_t version = protocol_version;
     std::uint32_t min_interval_ms = 0;
     std::uint32_t max_interval_ms = 0;
     std::uint64_t session_id = 0; // 0 asks for a new session
-    std::uint64_t delivered = 0;  // DATA messages this side received in the resumed session
+    std::uint64_t features = 0;   // feature_* bits this side supports
     // Sequence number of the first DATA message this side sends on this connection; messages
     // are numbered from 1 across a logical session, so a receiver can tell (and drop) resent
     // duplicates after a reconnect.
@@ -71,7 +79,11 @@ struct pong_frame {
 
 // Cumulative, so a lost or coalesced ACK costs nothing: the next one carries the whole truth.
 struct ack_frame {
-    std::uint64_t delivered = 0; // complete DATA messages (FIN chunks) received
+    std::uint64_t delivered = 0; // highest sequence number the receiving application took
+    // Timed ACK (only to a peer that announced feature_timed_ack): microseconds from the
+    // arrival of message `delivered` to this ACK's writing, which the peer subtracts from the
+    // time since it wrote that message to get the round trip.
+    std::optional<std::uint32_t> delay_us{};
     bool operator==(const ack_frame&) const = default;
 };
 

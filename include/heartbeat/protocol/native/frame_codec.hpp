@@ -6,11 +6,11 @@
 //
 //   header     type u8 | flags u8 | payload length u32                       6 bytes
 //   HELLO  1   version u16 | min_interval_ms u32 | max_interval_ms u32 |
-//              session_id u64 | delivered u64 | first_seq u64               34 bytes
+//              session_id u64 | features u64 | first_seq u64                34 bytes
 //   DATA   2   chunk bytes; flag FIN (0x01) marks a message's last chunk     any length
 //   PING   3   seq u64 | send_time_us u64                                   16 bytes
 //   PONG   4   seq u64 | send_time_us u64 (echoed from the ping)            16 bytes
-//   ACK    5   delivered u64                                                 8 bytes
+//   ACK    5   delivered u64 [| delay_us u32: a timed ACK]              8 or 12 bytes
 //   SLOW_DOWN 6  min_interval_ms u32                                         4 bytes
 //   CLOSE  7   code u16 | reason bytes (the rest of the payload)           >= 2 bytes
 //

@@ -3,7 +3,8 @@
 // HELLO both ways negotiates the interval and resumes a logical session; PING/PONG carry a
 // sequence number and the sender's send time (matched by id); DATA frames are chunks of a
 // message, so a ping slips in between the chunks of a large one; ACK acknowledges delivered
-// messages cumulatively (the supervisor frees its resend buffer); SLOW_DOWN polices peers that
+// messages cumulatively (the supervisor frees its resend buffer) and, timed, measures the round
+// trip of a numbered message under traffic; SLOW_DOWN polices peers that
 // ping too often; CLOSE says why a session ends. The policies (ping_policer, ack_schedule,
 // close_code_for in core/, the HELLO rules in hello_rules.hpp) are sans-io.
 #include <heartbeat/core/ack_schedule.hpp>
@@ -18,6 +19,8 @@
 #include <heartbeat/session/session_events.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -42,7 +45,8 @@ public:
     }
 
     explicit native_profile(const session_config& c)
-        : config_(c), ack_(c.ack_delay), policer_(c.min_peer_ping_interval, c.max_ping_strikes) {}
+        : config_(c), next_out_seq_(c.first_seq), ack_(c.ack_delay),
+          policer_(c.min_peer_ping_interval, c.max_ping_strikes) {}
 
     std::size_t max_frame_size() const noexcept {
         return frame_header_size + config_.max_frame_payload;
@@ -130,7 +134,7 @@ public:
             return;
         switch (ack_.schedule(now)) {
         case ack_schedule::action::send_now:
-            encode_append(ack_frame{*ack_.take()}, ctx.control());
+            encode_append(ack_of(*ack_.take(), clock::now()), ctx.control());
             ctx.wake_writer();
             break;
         case ack_schedule::action::send_at:
@@ -144,19 +148,29 @@ public:
     template <class Ctx>
     void before_write(Ctx& ctx) {
         if (const auto value = ack_.take())
-            encode_append(ack_frame{*value}, ctx.control());
+            encode_append(ack_of(*value, clock::now()), ctx.control());
     }
 
     template <class Ctx>
     bool on_writer_idle(Ctx& ctx) {
         if (!ack_.pending())
             return false;
-        if (ack_.due_by(clock::now())) {
-            encode_append(ack_frame{*ack_.take()}, ctx.control()); // nothing came to ride on
+        const time_point now = clock::now();
+        if (ack_.due_by(now)) {
+            encode_append(ack_of(*ack_.take(), now), ctx.control()); // nothing came to ride on
             return true;
         }
         ctx.wake_at(ack_.due());
         return false;
+    }
+
+    // One of our messages went out whole, in a write that began at `write_started`: the
+    // newest one a timed ACK can measure the round trip of. Messages are numbered in the order
+    // they are written, from the first_seq our HELLO announced.
+    template <class Ctx>
+    void on_message_written(Ctx&, time_point write_started) noexcept {
+        last_out_seq_ = next_out_seq_++;
+        last_out_written_ = write_started;
     }
 
 private:
@@ -180,8 +194,7 @@ private:
             return ctx.pong(std::get<pong_frame>(f).seq);
         case frame_type::ack:
             ctx.traffic();
-            on_ack(ctx, std::get<ack_frame>(f).delivered);
-            return {};
+            return on_ack(ctx, std::get<ack_frame>(f));
         case frame_type::slow_down: {
             ctx.traffic();
             detail::counter_add(ctx.stats().slow_downs_received, 1);
@@ -207,6 +220,7 @@ private:
         if (verdict.ec)
             return verdict.ec;
         hello_received_ = true;
+        peer_takes_timed_acks_ = (h.features & feature_timed_ack) != 0;
         next_in_seq_ = h.first_seq;
         std::uint64_t delivered = h.first_seq - 1;
         if (config_.resume && h.session_id != 0) {
@@ -214,7 +228,7 @@ private:
             delivered = std::max(delivered, resume_counter_->load(std::memory_order_relaxed));
             // Tell the resuming peer at once what it need not wait for.
             ack_.reset(delivered);
-            encode_append(ack_frame{delivered}, ctx.control());
+            encode_append(ack_frame{.delivered = delivered}, ctx.control());
             ctx.wake_writer();
         } else {
             ack_.reset(delivered);
@@ -241,13 +255,40 @@ private:
     }
 
     template <class Ctx>
-    void on_ack(Ctx& ctx, std::uint64_t delivered_by_peer) {
-        if (delivered_by_peer <= peer_acked_)
-            return;
-        peer_acked_ = delivered_by_peer;
+    boost::system::error_code on_ack(Ctx& ctx, const ack_frame& a) {
+        if (a.delivered <= peer_acked_)
+            return {};
+        peer_acked_ = a.delivered;
         ctx.stats().peer_acked.store(peer_acked_, std::memory_order_relaxed);
         if (ctx.callbacks().on_ack)
             ctx.callbacks().on_ack(peer_acked_);
+        // A timed ACK of the newest message we wrote: the time since its write, less the time
+        // it waited in the peer (for its application, and for a write to carry the ACK), is
+        // the round trip. An ACK of an older message says nothing of when the newer ones left.
+        // At most ten samples per interval: plenty for the estimator, and a fast exchange
+        // (every message acknowledged) does not pay for a monitor step per message.
+        const time_point now = ctx.now();
+        if (!a.delay_us || a.delivered != last_out_seq_ || last_out_written_ == time_point{} ||
+            now < next_sample_)
+            return {};
+        const duration sample = now - last_out_written_ - std::chrono::microseconds(*a.delay_us);
+        last_out_written_ = time_point{}; // one sample per message
+        if (sample < duration::zero())
+            return {}; // the clocks' rates differ, or the peer overstates: no sample
+        next_sample_ = now + ctx.interval() / 10;
+        return ctx.rtt_sample(sample);
+    }
+
+    // The ACK of `value`, timed when the peer takes timed ACKs and `value` is the newest
+    // message we received (the only one whose arrival we remember).
+    ack_frame ack_of(std::uint64_t value, time_point now) const noexcept {
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::microseconds>(now - last_in_arrived_).count();
+        // Over 71 minutes does not fit: plain, rather than a delay the peer would misread.
+        if (!peer_takes_timed_acks_ || value != last_in_seq_ || waited < 0 ||
+            waited > std::numeric_limits<std::uint32_t>::max())
+            return ack_frame{.delivered = value};
+        return ack_frame{.delivered = value, .delay_us = static_cast<std::uint32_t>(waited)};
     }
 
     template <class Ctx>
@@ -275,6 +316,8 @@ private:
             detail::counter_add(ctx.stats().duplicates_dropped, 1);
             return;
         }
+        last_in_seq_ = seq;
+        last_in_arrived_ = ctx.now();
         ctx.deliver(received_message{seq, std::move(payload)});
     }
 
@@ -282,9 +325,18 @@ private:
     std::string assembling_;
     std::uint64_t next_in_seq_ = 1; // sequence number of the next complete inbound message
     std::uint64_t peer_acked_ = 0;  // highest sequence number of ours the peer delivered
+    // Timed ACKs: the newest message received and when it arrived; the newest message of ours
+    // written whole and when its write began (reset once measured).
+    std::uint64_t last_in_seq_ = 0;
+    time_point last_in_arrived_{};
+    std::uint64_t next_out_seq_;
+    std::uint64_t last_out_seq_ = 0;
+    time_point last_out_written_{};
+    time_point next_sample_{};                              // no ACK sample before this
     std::shared_ptr<resume_store::counter> resume_counter_; // server side, resumable sessions
     ack_schedule ack_; // also knows the highest sequence number the application took
     bool hello_received_ = false;
+    bool peer_takes_timed_acks_ = false; // its HELLO announced feature_timed_ack
     ping_policer policer_;
 };
 

@@ -18,8 +18,8 @@ namespace heartbeat {
 // because they live in the frames' namespace.
 static void PrintTo(const hello_frame& h, std::ostream* os) {
     *os << "hello{v=" << h.version << " min=" << h.min_interval_ms << " max=" << h.max_interval_ms
-        << " session=" << h.session_id << " delivered=" << h.delivered
-        << " first_seq=" << h.first_seq << "}";
+        << " session=" << h.session_id << " features=" << h.features << " first_seq=" << h.first_seq
+        << "}";
 }
 static void PrintTo(const data_frame& d, std::ostream* os) {
     *os << "data{fin=" << d.fin << " size=" << d.payload.size() << "}";
@@ -31,7 +31,10 @@ static void PrintTo(const pong_frame& p, std::ostream* os) {
     *os << "pong{seq=" << p.seq << " t=" << p.send_time_us << "}";
 }
 static void PrintTo(const ack_frame& a, std::ostream* os) {
-    *os << "ack{" << a.delivered << "}";
+    *os << "ack{" << a.delivered;
+    if (a.delay_us)
+        *os << " delay_us=" << *a.delay_us;
+    *os << "}";
 }
 static void PrintTo(const slow_down_frame& s, std::ostream* os) {
     *os << "slow_down{" << s.min_interval_ms << "}";
@@ -115,7 +118,7 @@ TEST(FrameCodecRoundTrip, EveryTypeWithBoundaryValues) {
                     .min_interval_ms = u32_max,
                     .max_interval_ms = u32_max,
                     .session_id = u64_max,
-                    .delivered = u64_max,
+                    .features = u64_max,
                     .first_seq = u64_max},
         data_frame{.fin = true, .payload = {}},
         data_frame{.fin = false, .payload = {}},
@@ -127,6 +130,8 @@ TEST(FrameCodecRoundTrip, EveryTypeWithBoundaryValues) {
         pong_frame{.seq = u64_max, .send_time_us = u64_max},
         ack_frame{.delivered = 0},
         ack_frame{.delivered = u64_max},
+        ack_frame{.delivered = 7, .delay_us = 0},
+        ack_frame{.delivered = u64_max, .delay_us = u32_max},
         slow_down_frame{.min_interval_ms = 0},
         slow_down_frame{.min_interval_ms = u32_max},
         close_frame{.code = 0, .reason = ""},
@@ -156,7 +161,7 @@ TEST(FrameCodecRoundTrip, ExactBytesOfEveryType) {
                      .min_interval_ms = 0x03040506,
                      .max_interval_ms = 0x0708090A,
                      .session_id = 0x1112131415161718,
-                     .delivered = 0x2122232425262728,
+                     .features = 0x2122232425262728,
                      .first_seq = 0x3132333435363738},
          {0x01, 0x00, 0x00, 0x00, 0x00, 0x22, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
           0x09, 0x0A, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x21, 0x22, 0x23, 0x24,
@@ -171,6 +176,9 @@ TEST(FrameCodecRoundTrip, ExactBytesOfEveryType) {
           0x06, 0x07, 0x08, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18}},
         {ack_frame{.delivered = 0x0102030405060708},
          {0x05, 0x00, 0, 0, 0, 0x08, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08}},
+        {ack_frame{.delivered = 0x0102030405060708, .delay_us = 0x11121314},
+         {0x05, 0x00, 0, 0, 0, 0x0C, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x11, 0x12,
+          0x13, 0x14}},
         {slow_down_frame{.min_interval_ms = 0x01020304},
          {0x06, 0x00, 0, 0, 0, 0x04, 0x01, 0x02, 0x03, 0x04}},
         {close_frame{.code = 0x03E8, .reason = "bye"},
@@ -285,7 +293,7 @@ public:
                                .min_interval_ms = static_cast<std::uint32_t>(value()),
                                .max_interval_ms = static_cast<std::uint32_t>(value()),
                                .session_id = value(),
-                               .delivered = value(),
+                               .features = value(),
                                .first_seq = value()};
         case 2:
             return data_frame{.fin = uniform(0, 1) == 1, .payload = store_bytes(payload_size())};
@@ -294,7 +302,9 @@ public:
         case 4:
             return pong_frame{.seq = value(), .send_time_us = value()};
         case 5:
-            return ack_frame{.delivered = value()};
+            return uniform(0, 1) == 1 ? ack_frame{.delivered = value()}
+                                      : ack_frame{.delivered = value(),
+                                                  .delay_us = static_cast<std::uint32_t>(value())};
         case 6:
             return slow_down_frame{.min_interval_ms = static_cast<std::uint32_t>(value())};
         default: {
@@ -464,6 +474,22 @@ TEST(FrameCodecMalformed, FixedSizeTypesRejectAnyOtherLength) {
         EXPECT_EQ(ok.st, status::frame) << ok.ec.message();
         EXPECT_EQ(type_of(ok.value), type);
     }
+}
+
+// An ACK is 8 bytes, or 12 when timed (delay_us): nothing between or beyond.
+TEST(FrameCodecMalformed, AckIsEightOrTwelveBytes) {
+    for (const std::uint32_t wrong : {0u, 7u, 9u, 10u, 11u, 13u, 16u}) {
+        SCOPED_TRACE("length " + std::to_string(wrong));
+        const auto r = parse_frame(raw_frame(type_byte(frame_type::ack), 0, wrong), generous_max);
+        EXPECT_EQ(r.st, status::error);
+        EXPECT_EQ(r.ec, error::malformed_frame);
+    }
+    const auto plain = parse_frame(raw_frame(type_byte(frame_type::ack), 0, 8), generous_max);
+    ASSERT_EQ(plain.st, status::frame) << plain.ec.message();
+    EXPECT_FALSE(std::get<ack_frame>(plain.value).delay_us.has_value());
+    const auto timed = parse_frame(raw_frame(type_byte(frame_type::ack), 0, 12), generous_max);
+    ASSERT_EQ(timed.st, status::frame) << timed.ec.message();
+    EXPECT_TRUE(std::get<ack_frame>(timed.value).delay_us.has_value());
 }
 
 TEST(FrameCodecMalformed, CloseShorterThanItsCode) {

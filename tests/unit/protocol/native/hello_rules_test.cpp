@@ -15,13 +15,13 @@ session_config config_with_interval(duration interval) {
     return c;
 }
 
-TEST(HelloRules, OurHelloAnnouncesTheRangeWeAcceptAndOurFirstSequenceNumber) {
+TEST(HelloRules, OurHelloAnnouncesTheRangeWeAcceptOurFeaturesAndOurFirstSequenceNumber) {
     session_config c = config_with_interval(1s);
     c.min_peer_ping_interval = 250ms;
     c.max_peer_ping_interval = 5s;
     c.session_id = 77;
     c.first_seq = 9;
-    EXPECT_EQ(hello_of(c), (hello_frame{protocol_version, 250, 5000, 77, 0, 9}));
+    EXPECT_EQ(hello_of(c), (hello_frame{protocol_version, 250, 5000, 77, feature_timed_ack, 9}));
 }
 
 TEST(HelloRules, WireMillisecondsAreClampedToThirtyTwoBits) {
