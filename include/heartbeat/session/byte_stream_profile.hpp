@@ -37,7 +37,8 @@
 // takes it), on_taken (after the application took messages), before_write (append to a write
 // that goes out anyway), on_writer_idle (the writer has nothing left: append something due now,
 // or ctx.wake_at() when it will be), on_message_written (one of our messages went out whole,
-// in a write that began at the time given: what a timed ACK measures from). See
+// in a write that began at the time given: what a timed ACK measures from; wants_write_time
+// says when that time is worth reading the clock for). See
 // protocol/native/native_profile.hpp for all of them, and examples/ for a complete user-defined
 // profile.
 #include <heartbeat/core/clock.hpp>

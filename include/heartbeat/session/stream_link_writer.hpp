@@ -97,8 +97,8 @@ void stream_link<Profile, Stream>::write_next() {
     // measures them from its ACKs (on_message_written), of the messages it completes.
     const auto note_write_start = [this] {
         write_started_ = time_point{};
-        if constexpr (requires { profile_.on_message_written(*this, time_point{}); })
-            if (data_frames_ != 0) {
+        if constexpr (requires { profile_.wants_write_time(time_point{}); })
+            if (data_frames_ != 0 && profile_.wants_write_time(now_)) {
                 write_started_ = clock::now();
                 return;
             }

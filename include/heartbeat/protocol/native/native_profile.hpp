@@ -164,9 +164,17 @@ public:
         return false;
     }
 
-    // One of our messages went out whole, in a write that began at `write_started`: the
-    // newest one a timed ACK can measure the round trip of. Messages are numbered in the order
-    // they are written, from the first_seq our HELLO announced.
+    // Whether the messages of the next write may be measured (the clock is read for them only
+    // then): the peer sends timed ACKs, and the last sample is old enough at `recent` (the
+    // time of the last read, which is at most as late as now).
+    bool wants_write_time(time_point recent) const noexcept {
+        return peer_takes_timed_acks_ && recent >= next_sample_;
+    }
+
+    // One of our messages went out whole, in a write that began at `write_started`
+    // (time_point{} when not measured, see wants_write_time): the newest one a timed ACK can
+    // measure the round trip of. Messages are numbered in the order they are written, from the
+    // first_seq our HELLO announced.
     template <class Ctx>
     void on_message_written(Ctx&, time_point write_started) noexcept {
         last_out_seq_ = next_out_seq_++;
